@@ -1,0 +1,47 @@
+# The two commands a new user runs are `make lab` and `make test`; both set up .venv first if needed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.coursekit-installed
+export PATH := $(abspath $(BIN)):$(PATH)
+# JupyterLab refuses to run as root unless told to; students are not root, CI and containers are.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup lab test unit notebooks slides lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "coursekit needs Python 3.10 or newer; this python3 is " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+# JupyterLab reads JUPYTER_PORT and JUPYTER_TOKEN from the environment itself.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG)
+
+# Every unit test, every notebook (nbval), and the browser tests when Chromium is present.
+test: $(STAMP) slides
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not e2e"
+
+# Re-execute every notebook (or NB=notebooks/03_*.ipynb) in place, each in a fresh kernel,
+# so the stored outputs are those of a clean run.
+NB ?= notebooks/*.ipynb
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
+	    --ExecutePreprocessor.record_timing=False $(NB)
+
+# One offline reveal.js deck per notebook under build/slides/.
+slides: $(STAMP)
+	$(BIN)/python -m coursekit.slides notebooks build/slides
+
+lint: $(STAMP)
+	$(BIN)/ruff check coursekit tests benchmarks
+
+clean:
+	rm -rf build .pytest_cache

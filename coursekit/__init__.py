@@ -1,0 +1,1 @@
+"""coursekit: the code behind the lecture on understanding videos with CNNs and RNNs."""

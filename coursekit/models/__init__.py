@@ -1,0 +1,4 @@
+"""The lecture's models: recurrent layers by hand, the frame encoder (CNN) and video classifiers.
+
+Each submodule adds its public names below.
+"""
