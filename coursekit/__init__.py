@@ -1,1 +1,47 @@
-"""coursekit: the code behind the lecture on understanding videos with CNNs and RNNs."""
+"""coursekit: the code behind the lecture on understanding videos with CNNs and RNNs.
+
+Modules, named after the lecture's nouns:
+    video     files <-> (T, C, H, W) tensors
+    viewers   looking at frames (grid, player, animation)
+    models    recurrent layers by hand, the frame encoder and the video classifiers
+    data      data sets made on the fly (and the sample basketball clip)
+    train     fit, evaluate, checkpoints
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+import textwrap
+from pathlib import Path
+
+__all__ = ["DATA_DIR", "set_seed", "show_source"]
+
+#: The repository's ``data/`` folder, found from the package so notebooks can run anywhere.
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random generators, so runs are repeatable."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def show_source(obj):
+    """Show the syntax-highlighted source of a function, method or class in a notebook.
+
+    Returns an ``IPython.display.Code`` object: a notebook displays it highlighted, a
+    terminal prints the plain source. Notebooks call this instead of repeating coursekit
+    code, so there is one source of truth.
+    """
+    from IPython.display import Code
+
+    try:
+        source = inspect.getsource(obj)
+    except (TypeError, OSError) as error:
+        raise TypeError(f"cannot show the source of {obj!r}: {error}") from None
+    return Code(textwrap.dedent(source), language="python")

@@ -43,8 +43,11 @@ def load_video(source, *, max_frames=None, step=1, size=None) -> torch.Tensor:
     step, max_frames, size = _check_options(step, max_frames, size)
     if not path.exists():
         raise FileNotFoundError(f"no file or folder at {str(path)!r}")
-    frames = _folder_frames(path) if path.is_dir() else _file_frames(path)
-    kept = islice(frames, 0, None if max_frames is None else max_frames * step, step)
+    stop = None if max_frames is None else max_frames * step
+    if path.is_dir():
+        kept = _read_each(_image_files(path)[:stop:step])
+    else:
+        kept = islice(_file_frames(path), 0, stop, step)
     arrays = [_to_rgb_array(frame, size) for frame in kept]
     if not arrays:
         raise ValueError(f"{path}: no frames could be read")
@@ -96,8 +99,8 @@ def _file_frames(path: Path) -> Iterator[Image.Image]:
         image = Image.open(path)
     except UnidentifiedImageError:
         return _av_frames(path)
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read this file ({error})") from None
+    except Exception as error:  # a damaged header
+        raise ValueError(f"{path}: cannot read this file ({error!r})") from None
     return _pillow_frames(image, path)
 
 
@@ -110,9 +113,9 @@ def _pillow_frames(image: Image.Image, path: Path) -> Iterator[Image.Image]:
                 frame.load()
                 count += 1
                 yield frame
-        except (OSError, EOFError, SyntaxError) as error:
+        except Exception as error:  # Pillow signals damage with many types (OSError, IndexError...)
             if count == 0:
-                raise ValueError(f"{path}: corrupt image file ({error})") from None
+                raise ValueError(f"{path}: corrupt image file ({error!r})") from None
             warnings.warn(
                 f"{path}: file is truncated or damaged after frame {count - 1}; "
                 f"returning the {count} frames that decoded ({error})",
@@ -149,7 +152,7 @@ def _decode_av(container, path: Path) -> Iterator[Image.Image]:
             for frame in container.decode(stream):
                 count += 1
                 yield frame.to_image()
-        except av.FFmpegError as error:
+        except (av.FFmpegError, ValueError) as error:
             if count == 0:
                 raise ValueError(f"{path}: corrupt video file ({error})") from None
             warnings.warn(
@@ -167,7 +170,7 @@ def natural_key(name: str):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def _folder_frames(folder: Path) -> Iterator[Image.Image]:
+def _image_files(folder: Path) -> list[Path]:
     files = sorted(
         (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
         key=lambda p: natural_key(p.name),
@@ -177,7 +180,7 @@ def _folder_frames(folder: Path) -> Iterator[Image.Image]:
             f"{folder}: folder holds no image files "
             f"(looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
         )
-    return _read_each(files)
+    return files
 
 
 def _read_each(files) -> Iterator[Image.Image]:
@@ -186,8 +189,8 @@ def _read_each(files) -> Iterator[Image.Image]:
             with Image.open(file) as image:
                 image.load()
                 yield image
-        except (OSError, SyntaxError) as error:  # UnidentifiedImageError is an OSError
-            raise ValueError(f"{file}: not a readable image ({error})") from None
+        except Exception as error:  # UnidentifiedImageError, OSError, damaged data...
+            raise ValueError(f"{file}: not a readable image ({error!r})") from None
 
 
 # --- Writing -------------------------------------------------------------------------------------
@@ -212,26 +215,31 @@ def to_uint8(video: torch.Tensor) -> torch.Tensor:
     return video.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).contiguous()
 
 
-def save_gif(video: torch.Tensor, path, fps: float = 10) -> Path:
+def save_gif(video: torch.Tensor, path, fps: float = 10):
     """Write a clip as a looping animated GIF.
 
     Args:
         video: (T, C, H, W) float in [0, 1] or uint8, C = 1 or 3.
-        path: where to write the ``.gif`` file (its folder must exist).
+        path: where to write the ``.gif`` file (its folder must exist), or a binary file object.
         fps: frames per second of playback.
 
     Returns:
-        The path written. GIF stores 256 colours per frame, so reading it back gives the same
-        shape and nearly the same pixels. Consecutive identical frames are stored once, shown
-        for longer (that is how the GIF writer saves them), so they read back as one frame.
+        ``path``. GIF stores 256 colours per frame, so reading the file back gives the same
+        shape and nearly the same pixels. The GIF writer stores consecutive identical frames
+        once, shown for longer, so those read back as one frame (a warning says so).
     """
-    if fps <= 0:
+    if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps!r}")
-    frames = to_uint8(video).numpy()
-    path = Path(path)
-    images = [Image.fromarray(frame) for frame in frames]
-    duration = max(20, round(1000 / fps))  # browsers show faster GIFs at 10 fps
-    images[0].save(
-        path, save_all=True, append_images=images[1:], duration=duration, loop=0, optimize=False
-    )
+    frames = to_uint8(video)
+    repeats = (frames[1:] == frames[:-1]).flatten(1).all(dim=1)
+    if repeats.any():
+        warnings.warn(
+            f"frames {repeats.nonzero().flatten().add(1).tolist()} repeat the frame before them; "
+            "the GIF stores each run once, shown longer, so it reads back with fewer frames",
+            stacklevel=2,
+        )
+    images = [Image.fromarray(frame) for frame in frames.numpy()]
+    duration = max(20, round(1000 / fps))  # browsers slow down anything faster than 50 fps
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=duration, loop=0)
     return path

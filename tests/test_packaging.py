@@ -1,0 +1,39 @@
+"""The two ways to install the course name the same packages, so they cannot drift apart."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# conda-forge names the same projects differently in a few places.
+CONDA_NAMES = {"pytorch": "torch"}
+
+
+def names(requirements):
+    return {re.split(r"[<>=!~ ;:\[]", r.strip(), maxsplit=1)[0].lower() for r in requirements}
+
+
+def pyproject_packages():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    return names(project["dependencies"] + extras)
+
+
+def conda_packages():
+    lines = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1].splitlines()
+    listed = [line.strip()[2:] for line in lines if re.match(r"^  - [a-z]", line)]
+    listed = names(listed) - {"python", "pip"}
+    return {CONDA_NAMES.get(name, name) for name in listed}
+
+
+def test_environment_yml_and_pyproject_name_the_same_packages():
+    assert conda_packages() == pyproject_packages()
+
+
+def test_environment_yml_installs_the_course_itself():
+    assert "- -e ." in (ROOT / "environment.yml").read_text()
+
+
+def test_no_exact_pins():
+    text = (ROOT / "pyproject.toml").read_text() + (ROOT / "environment.yml").read_text()
+    assert "==" not in text
