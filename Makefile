@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"
 	touch $@
 
-# JupyterLab reads JUPYTER_PORT and JUPYTER_TOKEN from the environment itself.
+# JupyterLab reads JUPYTER_PORT and JUPYTER_TOKEN from the environment itself;
+# LAB_ARGS passes more options, e.g. make lab LAB_ARGS=--no-browser.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # Every unit test, every notebook (nbval), and the browser tests when Chromium is present.
 test: $(STAMP) slides

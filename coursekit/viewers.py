@@ -22,6 +22,15 @@ from coursekit.video import save_gif, to_uint8
 __all__ = ["show_frames", "frame_player", "animate"]
 
 
+class FrameGrid(Figure):
+    """A matplotlib Figure that shows itself in a notebook, with or without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None = None,
                 ncols: int = 5, title: str | None = None, width: float = 1.6) -> Figure:
     """A grid of frames, each titled with its index.
@@ -35,7 +44,7 @@ def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None 
         width: width of one frame in inches.
 
     Returns:
-        A matplotlib Figure (a notebook displays it; ``fig.savefig`` writes it).
+        A matplotlib Figure (a notebook displays it; ``fig.savefig(path)`` writes it).
     """
     frames = to_uint8(video)
     every = every or max(1, math.ceil(len(frames) / max_frames))
@@ -43,7 +52,7 @@ def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None 
     ncols = min(ncols, len(shown))
     nrows = math.ceil(len(shown) / ncols)
     height = width * frames.shape[1] / frames.shape[2] + 0.3
-    fig = Figure(figsize=(width * ncols, height * nrows + (0.3 if title else 0)))
+    fig = FrameGrid(figsize=(width * ncols, height * nrows + (0.3 if title else 0)))
     axes = fig.subplots(nrows, ncols, squeeze=False).flatten()
     for ax in axes:
         ax.axis("off")
