@@ -23,7 +23,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # Every unit test, every notebook (nbval), and the browser tests when Chromium is present.
-test: $(STAMP) slides
+test: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
 
 unit: $(STAMP)

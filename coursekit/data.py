@@ -10,7 +10,7 @@ import math
 
 import torch
 
-__all__ = ["bouncing_ball", "ball_trajectories", "basketball_clip"]
+__all__ = ["ball_trajectories", "basketball_clip", "bouncing_ball"]
 
 GRAVITY = 9.81  # m/s^2
 
@@ -46,14 +46,17 @@ def ball_trajectories(num_series: int, num_steps: int, *, seed: int = 0, dt: flo
         positions: (N, T, 2) float32, columns (x, y) in metres, N = num_series.
     """
     generator = torch.Generator().manual_seed(seed)
-    uniform = lambda low, high: low + (high - low) * torch.rand(num_series, generator=generator)  # noqa: E731
+
+    def uniform(low, high):
+        return low + (high - low) * torch.rand(num_series, generator=generator)
+
     start = torch.stack([uniform(0.3, 1.0), uniform(0.8, 2.0)], dim=1).double()
     speed = torch.stack([uniform(0.3, 1.5), uniform(-1.0, 2.0)], dim=1).double()
     return _simulate(start, speed, num_steps, dt, 0.8, 0.12, 2.5).float()
 
 
 def _simulate(position, velocity, num_steps, dt, restitution, radius, width, substeps=20):
-    """Integrate (N, 2) balls for num_steps steps of dt -> (N, T, 2), bouncing off floor and walls."""
+    """Integrate (N, 2) balls for num_steps steps of dt -> (N, T, 2), bouncing off the room."""
     if num_steps < 1:
         raise ValueError(f"num_steps must be at least 1, got {num_steps}")
     position, velocity = position.clone(), velocity.clone()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -52,8 +52,11 @@ def load_video(source, *, max_frames=None, step=1, size=None) -> torch.Tensor:
     if not arrays:
         raise ValueError(f"{path}: no frames could be read")
     _check_same_size(arrays, path)
-    video = torch.from_numpy(np.stack(arrays))  # (T, H, W, C) uint8
-    return video.permute(0, 3, 1, 2).float().div_(255.0)
+    height, width, _ = arrays[0].shape
+    video = torch.empty(len(arrays), 3, height, width)
+    for t, array in enumerate(arrays):  # fill in place: no second uint8 copy of the clip
+        video[t] = torch.from_numpy(array).permute(2, 0, 1)
+    return video.div_(255.0)
 
 
 def _check_options(step, max_frames, size):
@@ -78,7 +81,7 @@ def _to_rgb_array(frame: Image.Image, size) -> np.ndarray:
     frame = frame.convert("RGB")
     if size is not None and frame.size != (size[1], size[0]):
         frame = frame.resize((size[1], size[0]), Image.BILINEAR)
-    return np.asarray(frame)
+    return np.array(frame)  # writable, so torch.from_numpy accepts it
 
 
 def _check_same_size(arrays, path):

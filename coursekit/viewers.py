@@ -19,7 +19,7 @@ from PIL import Image
 
 from coursekit.video import save_gif, to_uint8
 
-__all__ = ["show_frames", "frame_player", "animate"]
+__all__ = ["animate", "frame_player", "show_frames"]
 
 
 class FrameGrid(Figure):
@@ -56,7 +56,7 @@ def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None 
     axes = fig.subplots(nrows, ncols, squeeze=False).flatten()
     for ax in axes:
         ax.axis("off")
-    for ax, t in zip(axes, shown):
+    for ax, t in zip(axes, shown, strict=False):
         ax.imshow(frames[t].numpy())
         ax.set_title(f"frame {t}", fontsize=9)
     if title:

@@ -1,8 +1,9 @@
 """The two ways to install the course name the same packages, so they cannot drift apart."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge names the same projects differently in a few places.
