@@ -206,7 +206,7 @@ def test_empty_folder(tmp_path):
 def test_corrupt_gif_names_the_file(tmp_path):
     path = tmp_path / "broken.gif"
     path.write_bytes(b"GIF89a" + bytes(range(256)) * 4)
-    with pytest.raises(ValueError, match="broken.gif"):
+    with pytest.raises(ValueError, match="broken.gif: damaged file"):
         load_video(path)
 
 
