@@ -94,6 +94,10 @@ def _check_same_size(arrays, path):
         )
 
 
+def _damaged(path: Path, reason: str) -> ValueError:
+    return ValueError(f"{path}: damaged file, no frame could be decoded ({reason})")
+
+
 # --- Pillow: animated GIF / APNG / WebP and still images -------------------------------------
 
 
@@ -118,7 +122,7 @@ def _pillow_frames(image: Image.Image, path: Path) -> Iterator[Image.Image]:
                 yield frame
         except Exception as error:  # Pillow signals damage with many types (OSError, IndexError...)
             if count == 0:
-                raise ValueError(f"{path}: damaged file, no frame could be decoded ({error!r})") from None
+                raise _damaged(path, repr(error)) from None
             warnings.warn(
                 f"{path}: file is truncated or damaged after frame {count - 1}; "
                 f"returning the {count} frames that decoded ({error})",
@@ -157,7 +161,7 @@ def _decode_av(container, path: Path) -> Iterator[Image.Image]:
                 yield frame.to_image()
         except (av.FFmpegError, ValueError) as error:
             if count == 0:
-                raise ValueError(f"{path}: damaged file, no frame could be decoded ({error})") from None
+                raise _damaged(path, str(error)) from None
             warnings.warn(
                 f"{path}: video is truncated or damaged after frame {count - 1}; "
                 f"returning the {count} frames that decoded ({error})",
