@@ -2,3 +2,11 @@
 
 Each submodule adds its public names below.
 """
+
+from .classifiers import (
+    CNN,
+    FrameAverageClassifier,
+    GRUVideoClassifier,
+    LSTMVideoClassifier,
+    ManualRNNVideoClassifier,
+)

@@ -1,0 +1,141 @@
+"""coursekit.models.classifiers: the lecture's CNN and video classifiers, batched and looped."""
+
+import pytest
+import torch
+
+from coursekit.models import (
+    CNN,
+    FrameAverageClassifier,
+    GRUVideoClassifier,
+    LSTMVideoClassifier,
+    ManualRNNVideoClassifier,
+)
+from coursekit.models.classifiers import conv_output_size
+
+SIZE = (24, 32)
+CLASSIFIERS = [FrameAverageClassifier, ManualRNNVideoClassifier, LSTMVideoClassifier,
+               GRUVideoClassifier]
+RECURRENT = CLASSIFIERS[1:]
+
+
+def build(cls, **options):
+    torch.manual_seed(0)
+    return cls(num_classes=5, frame_size=SIZE, **options)
+
+
+def videos(batch=3, time=6):
+    return torch.rand(batch, time, 3, *SIZE, generator=torch.Generator().manual_seed(1))
+
+
+def test_cnn_at_the_lecture_size():
+    cnn = CNN()
+    assert cnn.flat_size == 50176 == cnn.fc.in_features
+    assert cnn(torch.rand(1, 3, 220, 220)).shape == (1, 128)
+
+
+@pytest.mark.parametrize("frame_size, expected", [((220, 220), (28, 28)), ((64, 64), (8, 8)),
+                                                  ((65, 33), (9, 5)), ((1, 1), (1, 1))])
+def test_flatten_size_follows_the_frame_size(frame_size, expected):
+    assert conv_output_size(frame_size) == expected
+    cnn = CNN(feat_dim=7, frame_size=frame_size)
+    assert cnn.flat_size == 64 * expected[0] * expected[1]
+    assert cnn(torch.rand(2, 3, *frame_size)).shape == (2, 7)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_one_video_and_a_batch(cls):
+    model = build(cls)
+    assert model(videos()[0]).shape == (1, 5)
+    assert model(videos()).shape == (3, 5)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_batched_equals_the_lectures_frame_by_frame_loop(cls):
+    model, clips = build(cls), videos()
+    torch.testing.assert_close(model(clips), model.forward_loop(clips))
+    torch.testing.assert_close(model(clips[1]), model.forward_loop(clips[1]))
+
+
+def test_the_cnn_runs_once_on_all_frames():
+    model, calls = build(LSTMVideoClassifier), []
+    model.cnn.register_forward_hook(lambda module, args, out: calls.append(args[0].shape))
+    model(videos(batch=3, time=6))
+    assert calls == [torch.Size([18, 3, *SIZE])]
+
+
+@pytest.mark.parametrize("pool", ["mean", "max"])
+def test_the_baseline_cannot_see_order(pool):
+    model, clips = build(FrameAverageClassifier, pool=pool), videos()
+    shuffled = clips[:, torch.randperm(clips.shape[1])]
+    torch.testing.assert_close(model(clips), model(clips.flip(1)))
+    torch.testing.assert_close(model(clips), model(shuffled))
+    torch.testing.assert_close(model.forward_loop(clips), model(clips))
+
+
+def test_the_baseline_sees_appearance():
+    model, clips = build(FrameAverageClassifier), videos()
+    assert not torch.allclose(model(clips), model(1 - clips))
+
+
+@pytest.mark.parametrize("cls", RECURRENT)
+def test_recurrent_classifiers_see_order(cls):
+    model, clips = build(cls), videos()
+    assert (model(clips) - model(clips.flip(1))).abs().max() > 1e-4
+
+
+def test_lstm_state_is_h_then_c():
+    model = build(LSTMVideoClassifier)
+    features = model.encode(videos())
+    _, (h, c) = model.lstm(features)
+    assert h.shape == c.shape == (1, 3, 64)  # (num_layers, B, hidden), batch_first or not
+    torch.testing.assert_close(model.final(h[-1]), model(videos()))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_gradients_reach_the_cnn(cls):
+    model = build(cls)
+    model(videos()).sum().backward()
+    assert model.cnn.conv1.weight.grad.abs().sum() > 0
+    assert model.final.weight.grad.abs().sum() > 0
+
+
+def test_lecture_attribute_names_and_config():
+    assert isinstance(build(LSTMVideoClassifier).lstm, torch.nn.LSTM)
+    assert isinstance(build(GRUVideoClassifier).gru, torch.nn.GRU)
+    model = build(ManualRNNVideoClassifier, hidden_dim=16)
+    assert model.config == dict(num_classes=5, feat_dim=128, hidden_dim=16, frame_size=SIZE)
+    assert type(model)(**model.config).final.in_features == 16
+
+
+def test_channels_last_input_says_how_to_permute():
+    model = build(LSTMVideoClassifier)
+    with pytest.raises(ValueError, match=r"permute\(0, 3, 1, 2\)"):
+        model(torch.rand(6, *SIZE, 3))
+    with pytest.raises(ValueError, match=r"permute\(0, 1, 4, 2, 3\)"):
+        model(torch.rand(2, 6, *SIZE, 3))
+
+
+def test_wrong_channel_count():
+    with pytest.raises(ValueError, match="expected 3 channels.*got 1"):
+        build(LSTMVideoClassifier)(torch.rand(6, 1, *SIZE))
+
+
+def test_wrong_frame_size_names_both_sizes():
+    with pytest.raises(ValueError, match=r"frames are 64 x 64.*frame_size=\(24, 32\)"):
+        build(FrameAverageClassifier)(torch.rand(6, 3, 64, 64))
+
+
+def test_wrong_rank():
+    with pytest.raises(ValueError, match=r"\(T, C, H, W\) or a batch \(B, T, C, H, W\)"):
+        build(GRUVideoClassifier)(torch.rand(3, *SIZE))
+
+
+def test_bad_pool():
+    with pytest.raises(ValueError, match="pool"):
+        FrameAverageClassifier(5, pool="median")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_runs_on_the_gpu():
+    model = build(LSTMVideoClassifier).cuda()
+    assert model(videos()).device.type == "cuda"
