@@ -10,3 +10,4 @@ from .classifiers import (
     LSTMVideoClassifier,
     ManualRNNVideoClassifier,
 )
+from .recurrent import ManualGRU, ManualLSTM, ManualRNN
