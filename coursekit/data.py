@@ -10,7 +10,7 @@ import math
 
 import torch
 
-__all__ = ["ball_trajectories", "basketball_clip", "bouncing_ball"]
+__all__ = ["ball_trajectories", "basketball_clip", "bouncing_ball", "co2_monthly"]
 
 GRAVITY = 9.81  # m/s^2
 
@@ -140,6 +140,24 @@ def _draw_ball(frames, rows, cols, x_px, y_px, r_px, angle):
     seam = ((dx * cos + dy * sin).abs() < 1.2) | ((dx * sin - dy * cos).abs() < 1.2)
     colour = torch.where(seam.unsqueeze(1), torch.full_like(colour, 0.12), colour)
     frames.copy_(torch.where(inside, colour, frames))
+
+
+# --- A real time series ------------------------------------------------------------------------
+
+
+def co2_monthly():
+    """Monthly mean CO2 at Mauna Loa, 1958-03 to 2001-12 (see data/README.md for the source).
+
+    Returns:
+        months: list of T "YYYY-MM" strings.
+        co2: (T, 1) float32, parts per million (a (T, V) time series with V = 1).
+    """
+    from coursekit import DATA_DIR
+
+    lines = (DATA_DIR / "co2_monthly.csv").read_text().split()[1:]
+    months = [line.split(",")[0] for line in lines]
+    values = [float(line.split(",")[1]) for line in lines]
+    return months, torch.tensor(values).unsqueeze(1)
 
 
 def _write_sample_clip():
