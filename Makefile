@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.coursekit-installed
 export PATH := $(abspath $(BIN)):$(PATH)
+# Idle OpenMP threads sleep instead of spinning: on a busy 2-core laptop spinning threads
+# fight each other and a notebook runs several times slower (benchmarks/speed.py).
+export OMP_WAIT_POLICY ?= PASSIVE
 # JupyterLab refuses to run as root unless told to; students are not root, CI and containers are.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 

@@ -8,6 +8,8 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge names the same projects differently in a few places.
 CONDA_NAMES = {"pytorch": "torch"}
+# Not Python packages: conda also installs the tools pip cannot (npm for `make slides`).
+CONDA_ONLY = {"python", "pip", "nodejs"}
 
 
 def names(requirements):
@@ -23,7 +25,7 @@ def pyproject_packages():
 def conda_packages():
     lines = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1].splitlines()
     listed = [line.strip()[2:] for line in lines if re.match(r"^  - [a-z]", line)]
-    listed = names(listed) - {"python", "pip"}
+    listed = names(listed) - CONDA_ONLY
     return {CONDA_NAMES.get(name, name) for name in listed}
 
 
