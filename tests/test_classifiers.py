@@ -1,5 +1,7 @@
 """coursekit.models.classifiers: the lecture's CNN and video classifiers, batched and looped."""
 
+import copy
+
 import pytest
 import torch
 
@@ -27,10 +29,12 @@ def videos(batch=3, time=6):
     return torch.rand(batch, time, 3, *SIZE, generator=torch.Generator().manual_seed(1))
 
 
-def test_cnn_at_the_lecture_size():
+def test_the_lectures_sizes():
     cnn = CNN()
     assert cnn.flat_size == 50176 == cnn.fc.in_features
     assert cnn(torch.rand(1, 3, 220, 220)).shape == (1, 128)
+    assert cnn.config == dict(in_channels=3, feat_dim=128, frame_size=(220, 220))
+    assert LSTMVideoClassifier()(torch.rand(4, 3, 220, 220)).shape == (1, 5)  # the defaults
 
 
 @pytest.mark.parametrize("frame_size, expected", [((220, 220), (28, 28)), ((64, 64), (8, 8)),
@@ -54,6 +58,19 @@ def test_batched_equals_the_lectures_frame_by_frame_loop(cls):
     model, clips = build(cls), videos()
     torch.testing.assert_close(model(clips), model.forward_loop(clips))
     torch.testing.assert_close(model(clips[1]), model.forward_loop(clips[1]))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_channels_last_is_only_a_memory_layout(cls):
+    model, clips, layouts = build(cls), videos(), []
+    model.cnn.conv1.register_forward_hook(lambda module, args, out: layouts.append(
+        args[0].is_contiguous(memory_format=torch.channels_last)))
+    logits = model(clips)
+    model.cnn.channels_last = False
+    torch.testing.assert_close(model(clips), logits, rtol=1e-4, atol=1e-5)
+    weights_too = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    torch.testing.assert_close(weights_too(clips), logits, rtol=1e-4, atol=1e-5)
+    assert layouts[:2] == [True, False]
 
 
 def test_the_cnn_runs_once_on_all_frames():
@@ -80,7 +97,9 @@ def test_the_baseline_sees_appearance():
 @pytest.mark.parametrize("cls", RECURRENT)
 def test_recurrent_classifiers_see_order(cls):
     model, clips = build(cls), videos()
+    shuffled = clips[:, torch.tensor([3, 0, 5, 1, 4, 2])]
     assert (model(clips) - model(clips.flip(1))).abs().max() > 1e-4
+    assert (model(clips) - model(shuffled)).abs().max() > 1e-4
 
 
 def test_lstm_state_is_h_then_c():
@@ -115,14 +134,39 @@ def test_channels_last_input_says_how_to_permute():
         model(torch.rand(2, 6, *SIZE, 3))
 
 
-def test_wrong_channel_count():
-    with pytest.raises(ValueError, match="expected 3 channels.*got 1"):
-        build(LSTMVideoClassifier)(torch.rand(6, 1, *SIZE))
+def test_wrong_channel_count_suggests_a_fix():
+    model = build(LSTMVideoClassifier)
+    with pytest.raises(ValueError, match=r"expected 3 channels.*got 1.*repeat_interleave\(3"):
+        model(torch.rand(6, 1, *SIZE))
+    with pytest.raises(ValueError, match=r"got 4.*alpha"):
+        model(torch.rand(2, 6, 4, *SIZE))
+    grey = torch.rand(6, 1, *SIZE)
+    assert model(grey.repeat_interleave(3, dim=-3)).shape == (1, 5)  # the suggested fix works
 
 
 def test_wrong_frame_size_names_both_sizes():
     with pytest.raises(ValueError, match=r"frames are 64 x 64.*frame_size=\(24, 32\)"):
         build(FrameAverageClassifier)(torch.rand(6, 3, 64, 64))
+
+
+def test_integer_pixels_say_how_to_convert():
+    with pytest.raises(ValueError, match=r"torch.uint8.*video.float\(\) / 255"):
+        build(LSTMVideoClassifier)(torch.zeros(6, 3, *SIZE, dtype=torch.uint8))
+
+
+def test_bad_frame_size_argument():
+    with pytest.raises(ValueError, match="frame_size must be two positive ints"):
+        CNN(frame_size=(0, 32))
+
+
+def test_the_cnn_checks_its_frames():
+    cnn = CNN(frame_size=SIZE)
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\).*frame.unsqueeze\(0\)"):
+        cnn(torch.rand(3, *SIZE))
+    with pytest.raises(ValueError, match=r"frames are 64 x 64.*frame_size=\(24, 32\)"):
+        cnn(torch.rand(2, 3, 64, 64))
+    with pytest.raises(ValueError, match=r"permute\(0, 3, 1, 2\)"):
+        cnn(torch.rand(2, *SIZE, 3))
 
 
 def test_wrong_rank():
@@ -133,6 +177,14 @@ def test_wrong_rank():
 def test_bad_pool():
     with pytest.raises(ValueError, match="pool"):
         FrameAverageClassifier(5, pool="median")
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_the_input_follows_the_parameters_device(cls):
+    # "meta" tensors have shapes but no data: a stand-in for a GPU on a machine without one
+    model = build(cls).to("meta")
+    assert model(videos()).device.type == "meta"
+    assert model.forward_loop(videos()[0]).device.type == "meta"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")

@@ -47,11 +47,18 @@ class CNN(nn.Module):
 
     Shape:
         frames: (B, C, H, W) -> features: (B, D)
+
+    On the CPU the frames are stored channels-last in memory, (B, H, W, C) order, the layout
+    the CPU convolution kernels (oneDNN) run fastest on: same numbers, same shapes, faster
+    training (``benchmarks/speed.py`` measures it). Set ``cnn.channels_last = False`` to compare.
     """
+
+    channels_last = True
 
     def __init__(self, in_channels: int = 3, feat_dim: int = 128, frame_size=(220, 220)):
         super().__init__()
         self.frame_size = _as_size(frame_size)
+        self.config = dict(in_channels=in_channels, feat_dim=feat_dim, frame_size=self.frame_size)
         (c1, k1, s1, p1), (c2, k2, s2, p2), (c3, k3, s3, p3) = CONV_LAYERS
         self.conv1 = nn.Conv2d(in_channels, c1, k1, s1, p1)
         self.conv2 = nn.Conv2d(c1, c2, k2, s2, p2)
@@ -61,10 +68,22 @@ class CNN(nn.Module):
         self.fc = nn.Linear(self.flat_size, feat_dim)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        x = torch.relu(self.conv1(frames))
+        x = self.prepare(frames)  # checked; channels-last in memory on the CPU
+        x = torch.relu(self.conv1(x))
         x = torch.relu(self.conv2(x))
         x = torch.relu(self.conv3(x))
         return self.fc(x.flatten(1))
+
+    def prepare(self, frames: torch.Tensor) -> torch.Tensor:
+        """Check a batch of frames (B, C, H, W) and choose its memory layout."""
+        if not isinstance(frames, torch.Tensor) or frames.ndim != 4:
+            shape = tuple(frames.shape) if hasattr(frames, "shape") else type(frames).__name__
+            raise ValueError(f"CNN expects a batch of frames (B, C, H, W), got shape {shape}; "
+                             "for one frame (C, H, W) use frame.unsqueeze(0)")
+        check_videos(frames, self.conv1.in_channels, self.frame_size)  # channels, layout, size
+        if self.channels_last and frames.device.type == "cpu":
+            frames = frames.contiguous(memory_format=torch.channels_last)  # memory order only
+        return frames
 
 
 def _as_size(frame_size) -> tuple[int, int]:
@@ -83,6 +102,11 @@ def check_videos(video: torch.Tensor, channels: int, frame_size) -> torch.Tensor
         raise ValueError(
             f"expected one video (T, C, H, W) or a batch (B, T, C, H, W), got shape {shape}"
         )
+    if not video.is_floating_point():
+        raise ValueError(
+            f"got a video of dtype {video.dtype}; the models expect float pixels in [0, 1]: "
+            "use video.float() / 255 (load_video already returns float)"
+        )
     if video.shape[-3] != channels and video.shape[-1] == channels:
         fix = "video.permute(0, 3, 1, 2)" if video.ndim == 4 else "videos.permute(0, 1, 4, 2, 3)"
         raise ValueError(
@@ -90,9 +114,12 @@ def check_videos(video: torch.Tensor, channels: int, frame_size) -> torch.Tensor
             f"coursekit expects (..., C, H, W): use {fix}"
         )
     if video.shape[-3] != channels:
+        got = video.shape[-3]
+        fix = {1: "for a grey clip, repeat its channel: video.repeat_interleave(3, dim=-3)",
+               4: "for RGBA frames, drop the alpha channel: video[..., :3, :, :]"}.get(got, "")
         raise ValueError(
-            f"expected {channels} channels at dim -3 of (..., C, H, W), got {video.shape[-3]} "
-            f"in a {tuple(video.shape)} tensor"
+            f"expected {channels} channels at dim -3 of (..., C, H, W), got {got} "
+            f"in a {tuple(video.shape)} tensor" + (f"; {fix}" if channels == 3 and fix else "")
         )
     if tuple(video.shape[-2:]) != tuple(frame_size):
         height, width = video.shape[-2:]
@@ -107,19 +134,24 @@ def check_videos(video: torch.Tensor, channels: int, frame_size) -> torch.Tensor
 class VideoClassifier(nn.Module):
     """What every video classifier shares: a CNN on each frame, then a model over time.
 
-    Subclasses say how to summarise a sequence of frame features (``over_time``), and,
-    for the lecture's loop, how one step updates a state (``start``, ``step``, ``head``).
+    Subclasses say how to summarise a sequence of frame features (``over_time``) and, for
+    the lecture's loop, how one frame updates a state (``step``, starting from None) and
+    how the last state becomes logits (``head``).
     """
 
-    def __init__(self, num_classes: int, feat_dim: int, frame_size, in_channels: int = 3):
+    def __init__(self, feat_dim: int, frame_size, in_channels: int = 3):
         super().__init__()
         self.cnn = CNN(in_channels, feat_dim, frame_size)
         self.in_channels = in_channels
 
+    def as_batch(self, video: torch.Tensor) -> torch.Tensor:
+        """Check one video (T, C, H, W) or a batch; return (B, T, C, H, W) on the model's device."""
+        videos = check_videos(video, self.in_channels, self.cnn.frame_size)
+        return videos.to(self.cnn.fc.weight.device)  # the input follows the parameters
+
     def encode(self, video: torch.Tensor) -> torch.Tensor:
         """video: (T, C, H, W) or (B, T, C, H, W) -> features: (B, T, D), one CNN call."""
-        videos = check_videos(video, self.in_channels, self.cnn.frame_size)
-        videos = videos.to(self.cnn.fc.weight.device)  # the input follows the parameters
+        videos = self.as_batch(video)
         batch, time = videos.shape[:2]
         features = self.cnn(videos.flatten(0, 1))  # (B * T, C, H, W) -> (B * T, D)
         return features.view(batch, time, -1)
@@ -133,15 +165,13 @@ class VideoClassifier(nn.Module):
 
         video: (T, C, H, W) or (B, T, C, H, W) -> logits: (1, K) or (B, K)
         """
-        videos = check_videos(video, self.in_channels, self.cnn.frame_size)
-        videos = videos.to(self.cnn.fc.weight.device)
         logits = []
-        for clip in videos:  # (T, C, H, W)
-            state = None
+        for clip in self.as_batch(video):  # (T, C, H, W)
+            state = None  # the memory starts empty (zeros)
             for frame in clip:  # (C, H, W)
-                x_t = self.cnn(frame.unsqueeze(0))  # (1, D)
+                x_t = self.cnn(frame.unsqueeze(0))  # a batch of one frame -> (1, D)
                 state = self.step(x_t, state)
-            logits.append(self.head(state))
+            logits.append(self.head(state))  # (1, K)
         return torch.cat(logits)
 
 
@@ -159,7 +189,7 @@ class FrameAverageClassifier(VideoClassifier):
                  pool: str = "mean"):
         if pool not in ("mean", "max"):
             raise ValueError(f'pool must be "mean" or "max", got {pool!r}')
-        super().__init__(num_classes, feat_dim, frame_size)
+        super().__init__(feat_dim, frame_size)
         self.config = dict(num_classes=num_classes, feat_dim=feat_dim,
                            frame_size=tuple(self.cnn.frame_size), pool=pool)
         self.pool = pool
@@ -189,7 +219,7 @@ class ManualRNNVideoClassifier(VideoClassifier):
 
     def __init__(self, num_classes: int = 5, feat_dim: int = 128, hidden_dim: int = 64,
                  frame_size=(220, 220)):
-        super().__init__(num_classes, feat_dim, frame_size)
+        super().__init__(feat_dim, frame_size)
         self.config = dict(num_classes=num_classes, feat_dim=feat_dim, hidden_dim=hidden_dim,
                            frame_size=tuple(self.cnn.frame_size))
         self.Wx = nn.Linear(feat_dim, hidden_dim)
@@ -212,22 +242,14 @@ class ManualRNNVideoClassifier(VideoClassifier):
 
 
 class _BuiltinRNNClassifier(VideoClassifier):
-    """Shared by the LSTM and GRU classifiers: PyTorch's recurrent layer, batch first."""
+    """Shared by the LSTM and GRU classifiers: the CNN, the stored config and the final Linear."""
 
     def __init__(self, num_classes: int = 5, feat_dim: int = 128, hidden_dim: int = 64,
                  frame_size=(220, 220)):
-        super().__init__(num_classes, feat_dim, frame_size)
+        super().__init__(feat_dim, frame_size)
         self.config = dict(num_classes=num_classes, feat_dim=feat_dim, hidden_dim=hidden_dim,
                            frame_size=tuple(self.cnn.frame_size))
         self.final = nn.Linear(hidden_dim, num_classes)
-
-    def over_time(self, features):  # (B, T, D) -> (B, K)
-        _, state = self.rnn(features)  # state starts at zeros
-        return self.head(state)
-
-    def step(self, x_t, state):  # x_t: (1, D); one time step of a sequence of length 1
-        _, state = self.rnn(x_t.unsqueeze(1), state)
-        return state
 
 
 class LSTMVideoClassifier(_BuiltinRNNClassifier):
@@ -245,13 +267,17 @@ class LSTMVideoClassifier(_BuiltinRNNClassifier):
         super().__init__(num_classes, feat_dim, hidden_dim, frame_size)
         self.lstm = nn.LSTM(feat_dim, hidden_dim, num_layers=1, batch_first=True)
 
-    @property
-    def rnn(self):
-        return self.lstm
+    def over_time(self, features):  # (B, T, D) -> (B, K), the whole sequence in one call
+        _, (h, c) = self.lstm(features)  # (h, c) start at zeros
+        return self.final(h[-1])
+
+    def step(self, x_t, state):  # x_t: (B, D); state: (h, c) or None for zeros
+        _, (h, c) = self.lstm(x_t.unsqueeze(1), state)  # a sequence of length 1
+        return h, c  # carried to the next frame in the same order, (h, c)
 
     def head(self, state):
-        h, c = state  # (num_layers, B, hidden) each
-        return self.final(h[-1])
+        h, c = state  # each (num_layers, B, hidden)
+        return self.final(h[-1])  # the last layer's hidden state h, not the cell state c
 
 
 class GRUVideoClassifier(_BuiltinRNNClassifier):
@@ -266,9 +292,13 @@ class GRUVideoClassifier(_BuiltinRNNClassifier):
         super().__init__(num_classes, feat_dim, hidden_dim, frame_size)
         self.gru = nn.GRU(feat_dim, hidden_dim, num_layers=1, batch_first=True)
 
-    @property
-    def rnn(self):
-        return self.gru
+    def over_time(self, features):  # (B, T, D) -> (B, K)
+        _, h = self.gru(features)
+        return self.final(h[-1])
+
+    def step(self, x_t, h):  # x_t: (B, D); h: (num_layers, B, hidden) or None for zeros
+        _, h = self.gru(x_t.unsqueeze(1), h)
+        return h
 
     def head(self, h):
         return self.final(h[-1])
