@@ -3,6 +3,13 @@
 Each submodule adds its public names below.
 """
 
+from .attention import (
+    MultiHeadSelfAttention,
+    SelfAttention,
+    TransformerVideoClassifier,
+    attention,
+    sinusoidal_positions,
+)
 from .classifiers import (
     CNN,
     FrameAverageClassifier,
