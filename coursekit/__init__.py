@@ -3,9 +3,12 @@
 Modules, named after the lecture's nouns:
     video     files <-> (T, C, H, W) tensors
     viewers   looking at frames (grid, player, animation)
-    models    recurrent layers by hand, the frame encoder and the video classifiers
+    models    recurrent layers and attention by hand, the frame encoder, the video classifiers
     data      data sets made on the fly (and the sample basketball clip)
     train     fit, evaluate, checkpoints
+    checks    instant feedback for the exercises at the end of each notebook
+    student   student copies of the notebooks, solutions replaced by stubs
+    slides    offline reveal.js decks of the notebooks
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SHOTS = REPO / "build" / "e2e"
 SLIDES = REPO / "build" / "slides"
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+# $CHROMIUM names another Chromium-based browser (GitHub's runners have /usr/bin/google-chrome).
+CHROMIUM = os.environ.get("CHROMIUM") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PLAYER_NOTEBOOK = "01_videos_as_tensors.ipynb"  # shows coursekit.viewers.frame_player
 RISE_NOTEBOOK = "04_rnn_lstm_gru.ipynb"  # markdown, math and figures on its slides
