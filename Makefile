@@ -10,7 +10,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 # JupyterLab refuses to run as root unless told to; students are not root, CI and containers are.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test unit notebooks slides lint clean
+.PHONY: setup lab test unit notebooks slides student lint clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,10 @@ notebooks: $(STAMP)
 # One offline reveal.js deck per notebook under build/slides/.
 slides: $(STAMP)
 	$(BIN)/python -m coursekit.slides notebooks build/slides
+
+# The student copies: every cell tagged `solution` replaced by a stub, outputs cleared.
+student: $(STAMP)
+	$(BIN)/python -m coursekit.student notebooks build/student
 
 lint: $(STAMP)
 	$(BIN)/ruff check coursekit tests benchmarks
