@@ -27,3 +27,25 @@ def test_stored_from_one_clean_run(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_name_is_numbered(path):
     assert path.name[:2].isdigit() and path.name[2] == "_"
+
+
+def exercises(notebook):
+    """(solution cell, the cell after it) pairs."""
+    cells = notebook["cells"]
+    return [(cell, cells[i + 1] if i + 1 < len(cells) else None) for i, cell in enumerate(cells)
+            if "solution" in cell["metadata"].get("tags", [])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_ends_with_two_to_four_checked_exercises(path):
+    notebook = json.loads(path.read_text())
+    pairs = exercises(notebook)
+    assert 2 <= len(pairs) <= 4, f"{len(pairs)} cells tagged solution"
+    for solution, after in pairs:
+        assert solution["cell_type"] == "code"
+        assert after is not None and after["cell_type"] == "code", "no check after a solution"
+        source = "".join(after["source"])
+        assert source.startswith("# NBVAL_CHECK_OUTPUT") and "check_" in source
+        shown = "".join("".join(o.get("data", {}).get("text/plain", "")) + "".join(
+            o.get("text", "")) for o in after["outputs"])
+        assert shown.startswith("✔"), f"the stored check says {shown[:200]!r}"

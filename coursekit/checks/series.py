@@ -1,0 +1,186 @@
+"""Checks for the exercises of notebook 03 (time series): an error, windows, a seasonal forecast.
+
+Each check runs the student's function on fresh random series of shape (T, V) (drawn from a
+local generator, so the notebook's random state is untouched), compares with a one-line
+torch answer, and when the result is wrong, recognises the usual mistakes (errors that cancel,
+a target that is the window's own last value, a forecast that stops after one season...) to
+say which one it is. Two checks also rerun the answer on the CO2 series of the notebook, so
+the student sees the same numbers as in its table.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+from coursekit.checks import Mismatch, call, check, expect_close, expect_shape, known_mistake
+from coursekit.data import co2_monthly
+
+__all__ = ["check_mae", "check_sliding_windows", "check_seasonal_naive"]
+
+
+def _series(generator, T: int, V: int) -> torch.Tensor:
+    """(T, V) random walk: every value differs from its neighbours, so a shift shows."""
+    return 10 + torch.randn(T, V, generator=generator).cumsum(0)
+
+
+def _co2_test_months():
+    """x: (T,) CO2 in ppm, and the indices t of the notebook's test months (1991 to 2001)."""
+    months, co2 = co2_monthly()
+    x = co2[:, 0]
+    return x, torch.arange(months.index("1991-01"), len(x))
+
+
+# --- Exercise 1 -------------------------------------------------------------------------------
+
+
+@check("mae")
+def check_mae(mae):
+    """mae(prediction, truth): (N, V), (N, V) -> 0-dim tensor, the mean of |prediction - truth|.
+
+    Tried on (20, 1), (7, 3) and (1, 1) series, then on the notebook's CO2 forecasts.
+    """
+    generator = torch.Generator().manual_seed(301)
+    for N, V in [(20, 1), (7, 3), (1, 1)]:
+        truth = _series(generator, N, V)
+        prediction = truth + torch.randn(N, V, generator=generator)  # errors of both signs
+        what = f"mae(prediction, truth) with prediction and truth of shape {(N, V)}"
+        got = call(mae, prediction.clone(), truth.clone())
+        if isinstance(got, numbers.Real) and not isinstance(got, bool):
+            got = torch.tensor(float(got))  # a Python float is fine too
+        error = prediction - truth
+        expect_shape(got, (), what, hint="average over every entry: .mean() with no dim gives "
+                     "one number (a 0-dim tensor)")
+        hint = known_mistake(got, [
+            ("errors of opposite signs cancel: take the absolute value before the mean, "
+             "(prediction - truth).abs()", error.mean()),
+            ("that is the mean squared error; the mean absolute error uses .abs(), not ** 2",
+             (error**2).mean()),
+            ("that is the root mean squared error; the mean absolute error uses .abs()",
+             (error**2).mean().sqrt()),
+            (f"that is the sum of the {N * V} absolute errors; divide by their number: .mean()",
+             error.abs().sum()),
+        ]) or "the mean absolute error is (prediction - truth).abs().mean()"
+        expect_close(got, error.abs().mean(), what, hint=hint, atol=1e-4)
+    x, t = _co2_test_months()
+    naive = float(call(mae, x[t - 1].unsqueeze(1), x[t].unsqueeze(1)))
+    seasonal = float(call(mae, x[t - 12].unsqueeze(1), x[t].unsqueeze(1)))
+    return (f"right on (20, 1), (7, 3) and (1, 1) series; on the CO2 test months it gives "
+            f"{naive:.2f} ppm for the naive and {seasonal:.2f} ppm for the seasonal naive "
+            "forecast, as in the table")
+
+
+# --- Exercise 2 -------------------------------------------------------------------------------
+
+
+def _windows(series: torch.Tensor, k: int):
+    """The course's answer: inputs (T - k, k, V) and the value after each, (T - k, V)."""
+    return series.unfold(0, k, 1)[:-1].permute(0, 2, 1), series[k:]
+
+
+def _as_pair(got, what: str):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        kind = f"a tuple of {len(got)}" if isinstance(got, (tuple, list)) else \
+            type(got).__name__
+        raise Mismatch(f"{what} should return two tensors, (inputs, targets); got {kind}")
+    return got
+
+
+@check("sliding_windows")
+def check_sliding_windows(sliding_windows):
+    """sliding_windows(series, k): (T, V) -> inputs (T - k, k, V), targets (T - k, V).
+
+    inputs[i] is series[i : i + k] and targets[i] is series[i + k], the value right after the
+    window. Tried for (T, V, k) = (12, 1, 3), (9, 2, 4), (6, 1, 5) (one window) and (5, 3, 1).
+    """
+    generator = torch.Generator().manual_seed(302)
+    for T, V, k in [(12, 1, 3), (9, 2, 4), (6, 1, 5), (5, 3, 1)]:
+        series = _series(generator, T, V)
+        what = f"sliding_windows(series, {k}) for a series of shape {(T, V)}"
+        inputs, targets = _as_pair(call(sliding_windows, series.clone(), k), what)
+        expected_inputs, expected_targets = _windows(series, k)
+        expect_shape(inputs, (T - k, k, V), f"{what}: inputs", hint=_windows_shape_hint(
+            inputs, T, V, k))
+        expect_close(inputs, expected_inputs, f"{what}: inputs", hint=known_mistake(inputs, [
+            ("window i must hold series[i : i + k], starting at series[0]",
+             torch.stack([series[i + 1:i + 1 + k] for i in range(T - k)])),
+        ]) or "window i holds series[i : i + k], in time order")
+        expect_shape(targets, (T - k, V), f"{what}: targets", hint=f"one target per window: "
+                     f"the {T - k} values after the first k, series[k:]")
+        expect_close(targets, expected_targets, f"{what}: targets", hint=known_mistake(
+            targets, [
+                ("each target is the window's own last value, series[i + k - 1]; it must be "
+                 "the value right after the window, series[i + k]", series[k - 1:-1]),
+            ]) or "targets[i] is series[i + k], the value right after window i")
+    return ("right for series of shapes (12, 1), (9, 2), (6, 1) and (5, 3) with k = 3, 4, 5 "
+            "(a single window) and 1; every target is the value right after its window")
+
+
+def _windows_shape_hint(inputs, T: int, V: int, k: int) -> str:
+    if not isinstance(inputs, torch.Tensor):
+        return ""
+    shape = tuple(inputs.shape)
+    if shape == (T - k + 1, V, k) or shape == (T - k, V, k):
+        return "unfold puts the window's k values last: .permute(0, 2, 1) gives (windows, k, V)"
+    if shape[:1] == (T - k + 1,):
+        return (f"the last window, series[{T - k}:], has no value after it: there are T - k = "
+                f"{T - k} windows with a target")
+    if shape[1:] == (k + 1, V):
+        return "a window holds k values; the target comes after it, not inside it"
+    return "stack the T - k windows series[i : i + k], i = 0, ..., T - k - 1"
+
+
+# --- Exercise 3 -------------------------------------------------------------------------------
+
+
+def _seasonal_naive(series: torch.Tensor, period: int, horizon: int) -> torch.Tensor:
+    """The course's answer: (horizon, V), step T + j copies series[T - period + j % period]."""
+    T = len(series)
+    return series[T - period + torch.arange(horizon) % period]
+
+
+@check("seasonal_naive")
+def check_seasonal_naive(seasonal_naive):
+    """seasonal_naive(series, period, horizon): (T, V) -> (horizon, V), a forecast of the
+    ``horizon`` steps after the series, each one equal to the value one period earlier.
+
+    Tried for horizons shorter than, equal to and longer than the period, for period = 1 (the
+    naive forecast) and for a series exactly one period long; then on the CO2 series.
+    """
+    generator = torch.Generator().manual_seed(303)
+    for T, V, period, horizon in [(30, 1, 12, 5), (30, 2, 7, 16), (24, 1, 12, 12),
+                                  (10, 1, 1, 3), (4, 2, 4, 6)]:
+        series = _series(generator, T, V)
+        what = f"seasonal_naive(series, period={period}, horizon={horizon}) for a {(T, V)} series"
+        got = call(seasonal_naive, series.clone(), period, horizon)
+        expected = _seasonal_naive(series, period, horizon)
+        hint = "one row per forecast step: (horizon, V)"
+        if horizon > period:
+            hint = (f"the horizon {horizon} is longer than the period {period}: repeat the last "
+                    f"season, e.g. with .repeat(...) then keep the first {horizon} rows")
+        if isinstance(got, torch.Tensor) and got.ndim == 2 and len(got) == 0:
+            hint = ("your forecast is empty: a slice series[a:b] with b >= 0 counts b from the "
+                    "start, so series[-12:0] holds nothing")
+        expect_shape(got, (horizon, V), what, hint=hint)
+        mistakes = [
+            ("each forecast copies the last value (the naive forecast); the seasonal naive "
+             "copies the value one period earlier", series[-1:].expand(horizon, V)),
+            ("the first season of the series is not the last one: start at series[T - period]",
+             series[torch.arange(horizon) % period]),
+        ]
+        if T > period:
+            mistakes.append(("off by one: the forecast of step T copies series[T - period]; "
+                             "yours starts one step earlier",
+                             series[T - period - 1 + torch.arange(horizon) % period]))
+        expect_close(got, expected, what, hint=known_mistake(got, mistakes) or
+                     "step T + j copies series[T - period + j], wrapping around after a period")
+    x, t = _co2_test_months()
+    start = int(t[0])
+    forecast = call(seasonal_naive, x[:start].unsqueeze(1), 12, len(t))
+    error = (forecast[:, 0] - x[t]).abs().mean()
+    one_month_ahead = (x[t - 12] - x[t]).abs().mean()  # the notebook's table
+    return (f"right for horizons shorter than, equal to and longer than the period, and for "
+            f"period = 1. On CO2, repeating 1990 for all {len(t)} test months is off by "
+            f"{error:.2f} ppm on average, against {one_month_ahead:.2f} ppm one month ahead: "
+            "without the trend, the forecast falls further behind every year")

@@ -1,0 +1,193 @@
+"""Checks for the exercises of notebook 06, training on videos where time matters.
+
+The numbers the notebook reads after training: the accuracy, the confusion matrix, and the
+accuracy within MovingShapes' time-reversed pairs. Nothing here trains a model: each check
+runs the student's function on fresh logits and labels from a local random generator (the
+notebook's random state is untouched), compares with what ``coursekit.train.evaluate``,
+``plot_confusion`` and ``MovingShapes.pair_accuracy`` compute, and names the usual mistake:
+the arg-max over the wrong dim, a count or a percentage instead of a fraction, a transposed
+matrix, repeated pairs counted once, a tie counted as a win.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+from coursekit.checks import Mismatch, call, check, expect_shape
+from coursekit.data import MovingShapes
+
+__all__ = ["check_accuracy", "check_confusion_matrix", "check_within_pair_accuracy"]
+
+
+def _shape(x) -> str:
+    return str(tuple(x.shape))
+
+
+def _number(got, what: str) -> float:
+    """``got`` as a float, if it is a Python number; else say what was returned."""
+    if isinstance(got, torch.Tensor):
+        shown = f"{got.item():.4g}" if got.numel() == 1 else f"of shape {_shape(got)}"
+        raise Mismatch(f"{what} should return a Python float, got a tensor {shown}. Hint: "
+                       "turn a one-element tensor into a float with .item()")
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+        raise Mismatch(f"{what} should return a float between 0 and 1, got "
+                       f"{type(got).__name__} {got!r:.60}")
+    return float(got)
+
+
+def _which(value: float, expected: float, mistakes) -> str:
+    """The hint of the first mistake that gives ``value``, or a generic one."""
+    for hint, wrong in mistakes:
+        if abs(wrong - expected) > 1e-9 and abs(value - wrong) < 1e-6:
+            return hint
+    return ""
+
+
+def _fraction(count: int, total: int) -> str:
+    return f"{count}/{total} = {count / total:.3f}"
+
+
+# --- Exercise 1 -------------------------------------------------------------------------------
+
+
+def _labels_with_hits(generator, predictions: torch.Tensor, num_classes: int, hits: int):
+    """Labels (B,) that agree with ``predictions`` on the first ``hits`` clips only."""
+    shift = torch.randint(1, num_classes, predictions.shape, generator=generator)
+    labels = (predictions + shift) % num_classes  # never the prediction...
+    labels[:hits] = predictions[:hits]  # ... except on the first ``hits`` clips
+    return labels
+
+
+@check("accuracy")
+def check_accuracy(accuracy):
+    """accuracy(logits, labels): (B, K) float, (B,) int64 -> float in [0, 1].
+
+    The fraction of clips whose largest logit is at the true class, as ``evaluate`` computes
+    it; tried on B = K (so an arg-max over the wrong dim gives a value, not an error),
+    B != K, and a batch of one.
+    """
+    generator = torch.Generator().manual_seed(612)
+    for batch, num_classes, hits in [(5, 5, 2), (7, 4, 3), (1, 3, 1)]:
+        logits = torch.randn(batch, num_classes, generator=generator)
+        labels = _labels_with_hits(generator, logits.argmax(dim=1), num_classes, hits)
+        what = f"accuracy(logits {_shape(logits)}, labels {_shape(labels)})"
+        got = _number(call(accuracy, logits.clone(), labels.clone()), what)
+        expected = hits / batch
+        if abs(got - expected) < 1e-6:
+            continue
+        wrong_dim = (logits.argmax(dim=0) == labels).float().mean().item() if (
+            batch == num_classes) else None
+        hint = _which(got, expected, [
+            (f"that is the number of correct clips; divide by the number of clips B = {batch}",
+             hits),
+            ("that is a percentage; return a fraction between 0 and 1", 100 * expected),
+            ("that is the error rate; count the clips whose arg-max IS the label",
+             1 - expected),
+        ] + ([("the arg-max ran over the clips (dim 0); take it over the classes, "
+               "logits.argmax(dim=1)", wrong_dim)] if wrong_dim is not None else []))
+        raise Mismatch(f"{what} should be {_fraction(hits, batch)}, got {got:.4g}. Hint: "
+                       + (hint or "(logits.argmax(dim=1) == labels).float().mean().item()"))
+    return ("matches evaluate's accuracy on a (5, 5) batch, a (7, 4) batch and a single clip, "
+            "and returns a float")
+
+
+# --- Exercise 2 -------------------------------------------------------------------------------
+
+
+def _counts(predictions: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """What plot_confusion shows: counts[i, j] = clips of true class i predicted as j."""
+    return torch.bincount(labels * num_classes + predictions,
+                          minlength=num_classes ** 2).view(num_classes, num_classes)
+
+
+@check("confusion_matrix")
+def check_confusion_matrix(confusion_matrix):
+    """confusion_matrix(predictions, labels, num_classes): (N,), (N,), K -> counts (K, K).
+
+    counts[i, j] is the number of clips of true class i predicted as class j (a row per true
+    class, as ``plot_confusion`` draws it). Tried on a non-symmetric matrix with repeated
+    pairs, a class that never appears, and a single clip.
+    """
+    generator = torch.Generator().manual_seed(602)
+    cases = [(20, 3, 3), (8, 4, 3), (1, 2, 2)]  # (N, K, classes that appear)
+    for size, num_classes, present in cases:
+        labels = torch.randint(0, present, (size,), generator=generator)
+        predictions = torch.randint(0, present, (size,), generator=generator)
+        what = (f"confusion_matrix(predictions {_shape(predictions)}, labels {_shape(labels)}, "
+                f"num_classes={num_classes})")
+        got = call(confusion_matrix, predictions.clone(), labels.clone(), num_classes)
+        expected = _counts(predictions, labels, num_classes)
+        expect_shape(got, expected.shape, what, hint=(
+            f"make it num_classes x num_classes: class {num_classes - 1} never appears here, "
+            "so the largest label + 1 is too small" if present < num_classes else
+            "one row and one column per class"))
+        if torch.equal(got.double(), expected.double()):
+            continue
+        hint = "for every clip, counts[label, prediction] += 1"
+        if torch.equal(got.double(), expected.T.double()):
+            hint = ("the matrix is transposed: rows are the true classes (labels), columns the "
+                    "predictions, counts[label, prediction]")
+        elif torch.equal(got.double(), (expected > 0).double()):
+            hint = ("counts[labels, predictions] += 1 adds 1 once per distinct (label, "
+                    "prediction) pair, however often it repeats: loop over the clips, or use "
+                    "counts.index_put_((labels, predictions), ones, accumulate=True)")
+        elif torch.allclose(got.double().sum(dim=1), (expected.sum(dim=1) > 0).double()):
+            hint = "return the counts (whole numbers), not the fraction of each row"
+        raise Mismatch(f"{what} should be {expected.tolist()}, got {_rounded(got)}. Hint: {hint}")
+    return ("rows are true classes and columns predictions, repeated pairs counted, on a "
+            "3-class batch of 20, a class that never appears, and a single clip")
+
+
+def _rounded(matrix: torch.Tensor) -> list:
+    """A small matrix as nested lists, fractions to 2 decimals."""
+    if matrix.is_floating_point() and not torch.equal(matrix, matrix.round()):
+        return [[round(value, 2) for value in row] for row in matrix.tolist()]
+    return matrix.long().tolist()
+
+
+# --- Exercise 3 -------------------------------------------------------------------------------
+
+
+@check("within_pair_accuracy")
+def check_within_pair_accuracy(within_pair_accuracy):
+    """within_pair_accuracy(logits, labels): (N, K), (N,) -> float in [0, 1], K even.
+
+    The fraction of clips whose logit for the true class is strictly above the logit for its
+    time-reversed twin (2k <-> 2k + 1), compared with ``MovingShapes.pair_accuracy``. Tried
+    on random logits with odd and even labels, on all-zero logits (a tie is no win), and on
+    a single clip of class 1.
+    """
+    generator = torch.Generator().manual_seed(618)
+    random_labels = torch.tensor([0, 1, 2, 3, 4, 3, 1, 0, 2, 1])  # class 5 only later
+    cases = [
+        (torch.randn(10, 6, generator=generator), random_labels),
+        (torch.zeros(4, 6), torch.tensor([0, 1, 4, 5])),  # a model that cannot decide
+        (torch.randn(1, 2, generator=generator), torch.tensor([1])),
+    ]
+    for logits, labels in cases:
+        zeros = "all-zero " if not logits.any() else ""
+        what = f"within_pair_accuracy({zeros}logits {_shape(logits)}, labels {labels.tolist()})"
+        got = _number(call(within_pair_accuracy, logits.clone(), labels.clone()), what)
+        expected = MovingShapes.pair_accuracy(logits, labels)
+        if abs(got - expected) < 1e-6:
+            continue
+        rows = torch.arange(len(labels))
+        true_logit = logits[rows, labels]
+        mistakes = [
+            ("the twin of an odd class 2k + 1 is 2k, one below it; labels ^ 1 gives the twin "
+             "of both", (true_logit > logits[rows, (labels + 1).clamp(max=logits.shape[1] - 1)])
+             .float().mean().item()),
+            ("that is the plain accuracy (arg-max == label); compare only the two logits of "
+             "the pair", (logits.argmax(dim=1) == labels).float().mean().item()),
+            ("a tie is not a win: a model that gives both classes of a pair the same logit "
+             "cannot tell them apart, use > not >=",
+             (true_logit >= logits[rows, labels ^ 1]).float().mean().item()),
+            ("that is a percentage; return a fraction between 0 and 1", 100 * expected),
+        ]
+        hint = _which(got, expected, mistakes) or (
+            "twin = labels ^ 1; count logits[i, labels[i]] > logits[i, twin[i]]")
+        raise Mismatch(f"{what} should be {expected:.3f}, got {got:.4g}. Hint: {hint}")
+    return ("matches MovingShapes.pair_accuracy on random logits with odd and even labels, on "
+            "all-zero logits (ties count as misses) and on a single clip")
