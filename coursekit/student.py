@@ -31,15 +31,9 @@ EXERCISE_TAG = "exercise"  # what a solution cell is tagged in the student copy
 def stub_source(source: str) -> str:
     """The student's version of a solution cell's code (see the module docstring)."""
     lines = source.splitlines()
-    tree = ast.parse(source)
-    out, done_until = [], 0  # lines[:done_until] have been handled
-    for node in tree.body:
-        start = _first_line(node)
-        out += [line for line in lines[done_until:start] if _is_comment_or_blank(line)]
-        out += _stub_statement(node, lines)
-        done_until = node.end_lineno
-    out += [line for line in lines[done_until:] if _is_comment_or_blank(line)]
-    return "\n".join(out).strip("\n")
+    body = ast.parse(source).body
+    trailing = lines[body[-1].end_lineno:] if body else lines
+    return "\n".join(_stub_statements(body, lines, 0) + _comments(trailing)).strip("\n")
 
 
 def _stub_statement(node: ast.stmt, lines: list[str]) -> list[str]:
@@ -78,13 +72,20 @@ def _stub_function(node, lines: list[str]) -> list[str]:
 def _stub_class(node: ast.ClassDef, lines: list[str]) -> list[str]:
     body = node.body
     header_until = body[0].end_lineno if _is_docstring(body[0]) else body[0].lineno - 1
-    out = lines[_first_line(node):header_until]
-    done_until = header_until
-    for member in body[1:] if _is_docstring(body[0]) else body:
-        start = _first_line(member)
-        out += [line for line in lines[done_until:start] if _is_comment_or_blank(line)]
-        out += _stub_statement(member, lines)
-        done_until = member.end_lineno
+    members = body[1:] if _is_docstring(body[0]) else body
+    return lines[_first_line(node):header_until] + _stub_statements(members, lines, header_until)
+
+
+def _stub_statements(nodes, lines: list[str], done_until: int) -> list[str]:
+    """Stub each statement, keeping the comments and blank lines between them.
+
+    done_until: lines[:done_until] are already handled.
+    """
+    out = []
+    for node in nodes:
+        out += _comments(lines[done_until:_first_line(node)])
+        out += _stub_statement(node, lines)
+        done_until = node.end_lineno
     return out
 
 
@@ -99,8 +100,9 @@ def _is_docstring(node) -> bool:
             and isinstance(node.value.value, str))
 
 
-def _is_comment_or_blank(line: str) -> bool:
-    return not line.strip() or line.lstrip().startswith("#")
+def _comments(lines: list[str]) -> list[str]:
+    """The whole-line comments and blank lines among ``lines``: the hints a stub keeps."""
+    return [line for line in lines if not line.strip() or line.lstrip().startswith("#")]
 
 
 def student_copy(notebook: dict, name: str = "notebook") -> dict:

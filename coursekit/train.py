@@ -33,6 +33,7 @@ __all__ = [
     "load_checkpoint",
     "pick_device",
     "plot_confusion",
+    "confusion_counts",
     "plot_history",
     "save_checkpoint",
     "set_seed",
@@ -355,6 +356,13 @@ def plot_history(history: History, *, title: str | None = None):
     return fig
 
 
+def confusion_counts(labels, predictions, num_classes: int) -> torch.Tensor:
+    """labels, predictions: (N,) ints -> counts (K, K): [i, j] = clips of class i predicted j."""
+    labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
+    flat = torch.bincount(labels * num_classes + predictions, minlength=num_classes ** 2)
+    return flat.view(num_classes, num_classes)
+
+
 def plot_confusion(labels, predictions, classes, *, title: str | None = None, size=(4.5, 4)):
     """Confusion matrix: row = true class, column = predicted class, count in each cell.
 
@@ -365,9 +373,8 @@ def plot_confusion(labels, predictions, classes, *, title: str | None = None, si
     Returns:
         A matplotlib Figure.
     """
-    labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
     k = len(classes)
-    counts = torch.bincount(labels * k + predictions, minlength=k * k).view(k, k)
+    counts = confusion_counts(labels, predictions, k)
     fig = FrameGrid(figsize=size)
     ax = fig.subplots()
     ax.imshow(counts.numpy(), cmap="Blues")

@@ -41,6 +41,9 @@ def check_call(check_source: str) -> tuple[str, str]:
     return call.func.id, call.args[0].id
 
 
+EXERCISES = exercises()  # read the notebooks once
+
+
 def run_check(solution: str, check_source: str, replace=None):
     """Execute the solution, then the check cell; return the Verdict it shows.
 
@@ -60,24 +63,24 @@ def crashes(*args, **kwargs):
     return args[0].no_such_attribute
 
 
-@pytest.mark.parametrize(("solution", "check"), exercises())
+@pytest.mark.parametrize(("solution", "check"), EXERCISES)
 def test_the_instructors_answer_passes(solution, check):
     verdict = run_check(solution, check)
     assert verdict.passed, repr(verdict)
 
 
-@pytest.mark.parametrize(("solution", "check"), exercises())
+@pytest.mark.parametrize(("solution", "check"), EXERCISES)
 def test_the_students_stub_is_not_done_yet(solution, check):
     assert run_check(stub_source(solution), check).status == "not done"
 
 
-@pytest.mark.parametrize(("solution", "check"), exercises())
+@pytest.mark.parametrize(("solution", "check"), EXERCISES)
 def test_a_crashing_answer_gets_a_verdict(solution, check):
     verdict = run_check(solution, check, replace=crashes)
     assert verdict.status == "failed", repr(verdict)
 
 
-@pytest.mark.parametrize(("solution", "check"), exercises())
+@pytest.mark.parametrize(("solution", "check"), EXERCISES)
 def test_the_check_keeps_the_random_state_and_repeats_itself(solution, check):
     torch.manual_seed(7)
     state = torch.random.get_rng_state()
@@ -87,7 +90,7 @@ def test_the_check_keeps_the_random_state_and_repeats_itself(solution, check):
 
 
 def test_every_check_is_used_by_an_exercise():
-    used = {check_call(param.values[1])[0] for param in exercises()}
+    used = {check_call(param.values[1])[0] for param in EXERCISES}
     for name in CHECK_MODULES:
         module = importlib.import_module(f"coursekit.checks.{name}")
         unused = set(module.__all__) - used

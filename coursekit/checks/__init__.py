@@ -32,8 +32,8 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["Verdict", "Mismatch", "check", "call", "expect", "expect_shape", "expect_close",
-           "known_mistake"]
+__all__ = ["Verdict", "Mismatch", "check", "call", "call_on_copy", "expect", "expect_shape",
+           "expect_close", "known_mistake", "shape_of"]
 
 _SHOWN = {"passed": "✔ {}: passed", "failed": "✘ {}: not yet right",
           "not done": "… {}: not done yet"}
@@ -122,6 +122,20 @@ def _describe_crash(answer, error: Exception) -> str:
     if frames and frames[-1].line:
         where = f" at `{frames[-1].line.strip()}`"
     return f"{name} raised {type(error).__name__}{where}: {error}"
+
+
+def call_on_copy(answer, given: torch.Tensor, *args, noun: str = "tensor"):
+    """``call(answer, copy of given, *args)``, failing if the answer wrote into its input."""
+    copy = given.clone()
+    got = call(answer, copy, *args)
+    expect(torch.equal(copy, given), f"{getattr(answer, '__name__', 'your code')} changed the "
+           f"{noun} it was given; return a new tensor instead of writing into the input")
+    return got
+
+
+def shape_of(x) -> str:
+    """x: a tensor -> its shape as text, "(B, T, D)" style: "(2, 3, 4)"."""
+    return str(tuple(x.shape))
 
 
 def expect(condition: bool, message: str) -> None:

@@ -22,6 +22,7 @@ from coursekit.checks import (
     expect_close,
     expect_shape,
     known_mistake,
+    shape_of,
 )
 from coursekit.models import sinusoidal_positions
 
@@ -30,10 +31,6 @@ __all__ = ["check_scaled_attention", "check_causal_attention", "check_position_c
 
 def _randn(generator, *shape):
     return torch.randn(*shape, generator=generator)
-
-
-def _shape(x: torch.Tensor) -> str:
-    return str(tuple(x.shape))
 
 
 def _not_a_tuple(got, what: str, returns: str) -> None:
@@ -55,7 +52,7 @@ def check_scaled_attention(scaled_attention):
     generator = torch.Generator().manual_seed(701)
     for B, T_q, T_k, D, D_v in [(2, 3, 5, 8, 4), (3, 1, 6, 16, 16)]:
         q, k, v = (_randn(generator, B, T, d) for T, d in [(T_q, D), (T_k, D), (T_k, D_v)])
-        what = f"scaled_attention(q, k, v) with q {_shape(q)}, k {_shape(k)}, v {_shape(v)}"
+        what = f"scaled_attention(q, k, v) with q {shape_of(q)}, k {shape_of(k)}, v {shape_of(v)}"
         got = call(scaled_attention, q.clone(), k.clone(), v.clone())
         _not_a_tuple(got, what, f"the outputs {(B, T_q, D_v)}")
         expected = F.scaled_dot_product_attention(q, k, v)

@@ -12,7 +12,7 @@ import numbers
 
 import torch
 
-from coursekit.checks import Mismatch, call, check, expect, expect_close, expect_shape
+from coursekit.checks import Mismatch, call, call_on_copy, check, expect, expect_close, expect_shape
 from coursekit.models import CNN
 from coursekit.models.classifiers import CONV_LAYERS, conv_output_size
 
@@ -82,15 +82,6 @@ def _clip(generator: torch.Generator, frames: int, channels: int = 3, height: in
     return torch.rand(frames, channels, height, width, generator=generator)
 
 
-def _call_on(answer, given: torch.Tensor):
-    """Call the answer on a copy of ``given``; fail if it changed the copy in place."""
-    copy = given.clone()
-    got = call(answer, copy)
-    expect(torch.equal(copy, given), f"{answer.__name__} changed the tensor it was given; "
-           "return a new tensor instead of writing into the input")
-    return got
-
-
 def _time_channel(frames: int, height: int, width: int) -> torch.Tensor:
     """(T, 1, H, W): frame t filled with t / (T - 1), zeros for a single frame."""
     return torch.linspace(0, 1, frames).view(frames, 1, 1, 1).expand(frames, 1, height, width)
@@ -109,7 +100,7 @@ def check_add_time_channel(add_time_channel):
     for clip in clips:
         frames, channels, height, width = clip.shape
         what = f"add_time_channel(a {tuple(clip.shape)} clip)"
-        got = _call_on(add_time_channel, clip)
+        got = call_on_copy(add_time_channel, clip)
         expect_shape(got, (frames, channels + 1, height, width), what,
                      hint=_channel_shape_hint(got, clip))
         expect(got.dtype == clip.dtype, f"{what} should keep the clip's dtype {clip.dtype}, got "
@@ -178,7 +169,7 @@ def check_recency_pool(recency_pool):
     for features in (batch, one_frame, same_frames):
         size, frames, dim = features.shape
         what = f"recency_pool(features of shape {tuple(features.shape)})"
-        got = _call_on(recency_pool, features)
+        got = call_on_copy(recency_pool, features)
         expect_shape(got, (size, dim), what, hint=_pool_shape_hint(got, features))
         expect(not got.isnan().any(), f"{what} holds NaN. Hint: weights 1, 2, ..., T (not "
                "0, ..., T - 1, which sum to 0 for T = 1)")

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import torch
 
-from coursekit.checks import Mismatch, call, check, expect_close, expect_shape, known_mistake
+from coursekit.checks import (
+    Mismatch,
+    call,
+    check,
+    expect_close,
+    expect_shape,
+    known_mistake,
+    shape_of,
+)
 from coursekit.models import LSTMVideoClassifier, ManualRNNVideoClassifier
 
 __all__ = ["check_fold_time", "check_unfold_time", "check_rnn_over_time",
            "check_lstm_over_time"]
-
-
-def _shape(x) -> str:
-    return str(tuple(x.shape))
 
 
 def _row_of(item: torch.Tensor, rows: torch.Tensor):
@@ -93,7 +97,7 @@ def check_unfold_time(unfold_time):
     generator = torch.Generator().manual_seed(502)
     for batch, time, dim in [(2, 3, 4), (1, 5, 3), (4, 1, 2)]:
         features = torch.randn(batch * time, dim, generator=generator)
-        what = f"unfold_time(features {_shape(features)}, B={batch}, T={time})"
+        what = f"unfold_time(features {shape_of(features)}, B={batch}, T={time})"
         got = call(unfold_time, features.clone(), batch, time)
         expected = features.reshape(batch, time, dim)
         expect_shape(got, expected.shape, what, hint=_unfold_shape_hint(got, batch, time, dim))
@@ -152,7 +156,7 @@ def check_rnn_over_time(rnn_over_time):
     model = _model(ManualRNNVideoClassifier, seed=503)
     for batch, time in SIZES:
         features = torch.randn(batch, time, FEATURES, generator=generator)
-        what = f"rnn_over_time(model, features {_shape(features)})"
+        what = f"rnn_over_time(model, features {shape_of(features)})"
         with torch.no_grad():
             got = call(rnn_over_time, model, features.clone())
             expected = model.over_time(features)
@@ -194,7 +198,7 @@ def check_lstm_over_time(lstm_over_time):
     model = _model(LSTMVideoClassifier, seed=504)
     for batch, time in SIZES:
         features = torch.randn(batch, time, FEATURES, generator=generator)
-        what = f"lstm_over_time(model, features {_shape(features)})"
+        what = f"lstm_over_time(model, features {shape_of(features)})"
         with torch.no_grad():
             got = call(lstm_over_time, model, features.clone())
             expected = model.over_time(features)

@@ -15,20 +15,17 @@ import numbers
 
 import torch
 
-from coursekit.checks import Mismatch, call, check, expect_shape
+from coursekit.checks import Mismatch, call, check, expect_shape, shape_of
 from coursekit.data import MovingShapes
+from coursekit.train import confusion_counts
 
 __all__ = ["check_accuracy", "check_confusion_matrix", "check_within_pair_accuracy"]
-
-
-def _shape(x) -> str:
-    return str(tuple(x.shape))
 
 
 def _number(got, what: str) -> float:
     """``got`` as a float, if it is a Python number; else say what was returned."""
     if isinstance(got, torch.Tensor):
-        shown = f"{got.item():.4g}" if got.numel() == 1 else f"of shape {_shape(got)}"
+        shown = f"{got.item():.4g}" if got.numel() == 1 else f"of shape {shape_of(got)}"
         raise Mismatch(f"{what} should return a Python float, got a tensor {shown}. Hint: "
                        "turn a one-element tensor into a float with .item()")
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
@@ -72,7 +69,7 @@ def check_accuracy(accuracy):
     for batch, num_classes, hits in [(5, 5, 2), (7, 4, 3), (1, 3, 1)]:
         logits = torch.randn(batch, num_classes, generator=generator)
         labels = _labels_with_hits(generator, logits.argmax(dim=1), num_classes, hits)
-        what = f"accuracy(logits {_shape(logits)}, labels {_shape(labels)})"
+        what = f"accuracy(logits {shape_of(logits)}, labels {shape_of(labels)})"
         got = _number(call(accuracy, logits.clone(), labels.clone()), what)
         expected = hits / batch
         if abs(got - expected) < 1e-6:
@@ -96,12 +93,6 @@ def check_accuracy(accuracy):
 # --- Exercise 2 -------------------------------------------------------------------------------
 
 
-def _counts(predictions: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """What plot_confusion shows: counts[i, j] = clips of true class i predicted as j."""
-    return torch.bincount(labels * num_classes + predictions,
-                          minlength=num_classes ** 2).view(num_classes, num_classes)
-
-
 @check("confusion_matrix")
 def check_confusion_matrix(confusion_matrix):
     """confusion_matrix(predictions, labels, num_classes): (N,), (N,), K -> counts (K, K).
@@ -115,10 +106,10 @@ def check_confusion_matrix(confusion_matrix):
     for size, num_classes, present in cases:
         labels = torch.randint(0, present, (size,), generator=generator)
         predictions = torch.randint(0, present, (size,), generator=generator)
-        what = (f"confusion_matrix(predictions {_shape(predictions)}, labels {_shape(labels)}, "
+        what = (f"confusion_matrix(predictions {shape_of(predictions)}, labels {shape_of(labels)}, "
                 f"num_classes={num_classes})")
         got = call(confusion_matrix, predictions.clone(), labels.clone(), num_classes)
-        expected = _counts(predictions, labels, num_classes)
+        expected = confusion_counts(labels, predictions, num_classes)
         expect_shape(got, expected.shape, what, hint=(
             f"make it num_classes x num_classes: class {num_classes - 1} never appears here, "
             "so the largest label + 1 is too small" if present < num_classes else
@@ -168,7 +159,7 @@ def check_within_pair_accuracy(within_pair_accuracy):
     ]
     for logits, labels in cases:
         zeros = "all-zero " if not logits.any() else ""
-        what = f"within_pair_accuracy({zeros}logits {_shape(logits)}, labels {labels.tolist()})"
+        what = f"within_pair_accuracy({zeros}logits {shape_of(logits)}, labels {labels.tolist()})"
         got = _number(call(within_pair_accuracy, logits.clone(), labels.clone()), what)
         expected = MovingShapes.pair_accuracy(logits, labels)
         if abs(got - expected) < 1e-6:

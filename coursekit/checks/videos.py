@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from coursekit.checks import Mismatch, call, check, expect, expect_shape
+from coursekit.checks import Mismatch, call_on_copy, check, expect, expect_shape
 from coursekit.video import to_uint8
 
 __all__ = ["check_reverse_clip", "check_keep_every", "check_to_channels_last"]
@@ -20,15 +20,6 @@ def _clip(generator: torch.Generator, frames: int, height: int = 6, width: int =
           channels: int = 3) -> torch.Tensor:
     """A random (T, C, H, W) clip in [0, 1] whose frames all differ."""
     return torch.rand(frames, channels, height, width, generator=generator)
-
-
-def _call_on(answer, clip: torch.Tensor, *args):
-    """Call the answer on a copy of ``clip``; fail if it changed the copy in place."""
-    given = clip.clone()
-    got = call(answer, given, *args)
-    expect(torch.equal(given, clip), f"{answer.__name__} changed the clip it was given; return "
-           "a new tensor instead of writing into the input")
-    return got
 
 
 def _frame_numbers(got: torch.Tensor, clip: torch.Tensor) -> list:
@@ -48,7 +39,7 @@ def check_reverse_clip(reverse_clip):
     """
     generator = torch.Generator().manual_seed(101)
     for clip in (_clip(generator, 5), _clip(generator, 1, 4, 4)):
-        got = _call_on(reverse_clip, clip)
+        got = call_on_copy(reverse_clip, clip, noun="clip")
         what = f"reverse_clip(a {tuple(clip.shape)} clip)"
         expect_shape(got, clip.shape, what, hint="return a tensor, not a list of frames: "
                      "torch.stack(frames) or index the clip directly")
@@ -85,7 +76,7 @@ def check_keep_every(keep_every):
         frames = len(clip)
         what = f"keep_every(a {frames}-frame clip, step={step})"
         expected = list(range(0, frames, step))
-        got = _call_on(keep_every, clip, step)
+        got = call_on_copy(keep_every, clip, step, noun="clip")
         if _same_frame_shape(got, clip):
             order = _frame_numbers(got, clip)
             if order == expected:
@@ -122,7 +113,7 @@ def check_to_channels_last(to_channels_last):
     frames, channels, height, width = clip.shape
     expected = to_uint8(clip)  # (T, H, W, C) uint8
     what = f"to_channels_last(a {tuple(clip.shape)} clip)"
-    got = _call_on(to_channels_last, clip)
+    got = call_on_copy(to_channels_last, clip, noun="clip")
     expect_shape(got, expected.shape, what, hint=_layout_hint(got, clip))
     expect(got.dtype == torch.uint8, f"{what} should be of dtype torch.uint8 (one byte per "
            f"pixel value, 0..255), got {got.dtype}. Hint: scale to 0..255, round, then "
