@@ -1,6 +1,7 @@
 """coursekit.train: fit (history, best weights, Ctrl-C), evaluate, checkpoints, plots."""
 
 import copy
+import math
 
 import pytest
 import torch
@@ -136,6 +137,193 @@ def test_ctrl_c_in_the_first_epoch_gives_back_the_starting_weights():
     start = weights(model)
     history = fit(model, InterruptedLoader(train_loader, after=2), epochs=3, progress=False)
     assert history.interrupted and history.epochs == 0 and history.best_epoch is None
+    assert same_weights(weights(model), start)
+
+
+# --- Ctrl-C anywhere leaves a History that prints, plots and resumes ---------------------------
+
+PER_EPOCH = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def tiny_loaders():
+    """4 training batches of 4 clips, 1 validation batch of 8: an epoch takes a few ms."""
+    train = MovingShapes(16, num_frames=3, frame_size=16, seed=1, classes=CLASSES)
+    val = MovingShapes(8, num_frames=3, frame_size=16, seed=2, classes=CLASSES)
+    return DataLoader(train, batch_size=4, shuffle=False), DataLoader(val, batch_size=8)
+
+
+def tiny_model(seed=0):
+    torch.manual_seed(seed)
+    return FrameAverageClassifier(num_classes=4, feat_dim=8, frame_size=(16, 16))
+
+
+def lengths(history):
+    return {name: len(getattr(history, name)) for name in PER_EPOCH}
+
+
+class ListThatStops(list):
+    """A History list whose ``append`` is hit by Ctrl-C once, at its ``at``-th call."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.calls = at, 0
+
+    def append(self, value):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        super().append(value)
+
+
+def stop_in_second_callback(history):
+    if history.epochs == 2:
+        raise KeyboardInterrupt
+
+
+# where Ctrl-C lands -> (fit arguments, epochs finished)
+INTERRUPTIONS = {
+    "training batch": (lambda train, val: dict(train_loader=InterruptedLoader(train, 5)), 1),
+    "first validation": (lambda train, val: dict(val_loader=InterruptedLoader(val, 0)), 0),
+    "validation": (lambda train, val: dict(val_loader=InterruptedLoader(val, 1)), 1),
+    "on_epoch_end": (lambda train, val: dict(on_epoch_end=stop_in_second_callback), 2),
+    "between train_loss and val_loss": (
+        lambda train, val: dict(history=History(val_loss=ListThatStops(at=2))), 1),
+}
+
+
+@pytest.mark.parametrize("where", INTERRUPTIONS)
+def test_ctrl_c_anywhere_leaves_a_history_that_prints_plots_and_resumes(where):
+    train_loader, val_loader = tiny_loaders()
+    make_arguments, finished = INTERRUPTIONS[where]
+    arguments = dict(train_loader=train_loader, val_loader=val_loader)
+    arguments.update(make_arguments(train_loader, val_loader))
+    model = tiny_model()
+    history = fit(model, epochs=4, progress=False, **arguments)
+    assert history.interrupted and history.epochs == finished
+    assert set(lengths(history).values()) == {finished}
+    assert (history.best_epoch is None) == (finished == 0)
+    assert repr(history).endswith("interrupted)")
+    fig = plot_history(history)
+    assert {len(line.get_xdata()) for ax in fig.axes for line in ax.lines} == {finished}
+
+    history = fit(model, train_loader, val_loader, epochs=1, progress=False, history=history)
+    assert not history.interrupted and history.epochs == finished + 1
+    assert set(lengths(history).values()) == {finished + 1}
+
+
+def test_continuing_a_history_with_other_loaders_is_refused():
+    train_loader, val_loader = tiny_loaders()
+    model = tiny_model()
+    history = fit(model, train_loader, val_loader, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"cannot continue this History.*val_loader given or"):
+        fit(model, train_loader, epochs=1, progress=False, history=history)
+
+
+# --- A NaN or inf loss stops training and keeps the best finite weights ----------------------
+
+
+class NaNClipLoader:
+    """The batches of ``loader``, with a NaN pixel in batch ``at`` (1-based, over all epochs)."""
+
+    def __init__(self, loader, at):
+        self.loader, self.at, self.given = loader, at, 0
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for videos, labels in self.loader:
+            self.given += 1
+            if self.given == self.at:
+                videos = videos.clone()
+                videos[0, 0, 0, 0, 0] = float("nan")
+            yield videos, labels
+
+
+def all_finite(model):
+    return all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_nan_clip_stops_training_and_keeps_the_best_finite_weights(capsys):
+    train_loader, val_loader = tiny_loaders()
+    model = tiny_model()
+    seen = []
+    nan_loader = NaNClipLoader(train_loader, at=len(train_loader) + 3)  # epoch 2, batch 3
+    history = fit(model, nan_loader, val_loader, epochs=4, progress=False,
+                  on_epoch_end=lambda h: seen.append(weights(model)))
+    assert history.stopped.startswith("Training stopped: the loss is nan at epoch 2, batch 3.")
+    assert "videos of that batch hold NaN or inf" in history.stopped
+    assert history.stopped.endswith("The model keeps the weights of epoch 1.")
+    assert history.stopped in capsys.readouterr().out
+    assert history.epochs == 1 and history.best_epoch == 0 and not history.interrupted
+    assert set(lengths(history).values()) == {1} and "stopped early" in repr(history)
+    assert all_finite(model) and same_weights(weights(model), seen[0])
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    pytest.param(lambda parameters: torch.optim.SGD(parameters, lr=1e6), id="SGD lr=1e6"),
+    pytest.param(lambda parameters: torch.optim.Adam(parameters, lr=1e8), id="Adam lr=1e8"),
+])
+def test_a_diverging_learning_rate_stops_training(make_optimizer):
+    train_loader, _ = tiny_loaders()
+    model = tiny_model()
+    history = fit(model, train_loader, epochs=1, progress=False)  # one sane epoch first
+    first_epoch = weights(model)
+    history = fit(model, train_loader, epochs=3, max_grad_norm=None, progress=False,
+                  optimizer=make_optimizer(model.parameters()), history=history)
+    assert history.stopped.startswith("Training stopped: the loss is ")
+    assert " at epoch 2, batch " in history.stopped
+    assert "learning rate lr=" in history.stopped and "max_grad_norm=None" in history.stopped
+    assert history.epochs == 1 and history.best_epoch == 0
+    assert all(math.isfinite(loss) for loss in history.train_loss)
+    assert all_finite(model) and same_weights(weights(model), first_epoch)
+
+
+def test_a_nan_first_epoch_is_never_the_best():
+    train_loader, _ = tiny_loaders()
+    model = tiny_model()
+    start = weights(model)
+    history = fit(model, train_loader, epochs=2, lr=1e8, max_grad_norm=None, progress=False)
+    assert "at epoch 1, batch 2" in history.stopped and "lr=1e+08" in history.stopped
+    assert history.epochs == 0 and history.best_epoch is None
+    assert history.stopped.endswith("The model keeps the starting weights.")
+    assert repr(history) == "History(no epoch finished, stopped early (see .stopped))"
+    assert same_weights(weights(model), start)
+
+
+def test_a_nan_validation_loss_is_never_the_best():
+    train_loader, val_loader = tiny_loaders()
+    model = tiny_model()
+    start = weights(model)
+    history = fit(model, train_loader, NaNClipLoader(val_loader, at=1), epochs=3, progress=False)
+    assert history.epochs == 1 and math.isnan(history.val_loss[0])
+    assert history.best_epoch is None and same_weights(weights(model), start)
+    assert "the validation loss is nan at epoch 1" in history.stopped
+
+
+class SGDThatBreaks(torch.optim.SGD):
+    """SGD that writes NaN into the first weight at its ``at``-th step, after the loss."""
+
+    def __init__(self, parameters, at):
+        super().__init__(parameters, lr=0.01)
+        self.at, self.steps = at, 0
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        super().step(closure)
+        self.steps += 1
+        if self.steps == self.at:
+            self.param_groups[0]["params"][0].fill_(float("nan"))
+
+
+def test_weights_broken_by_the_last_step_of_an_epoch_are_never_kept():
+    train_loader, _ = tiny_loaders()
+    model = tiny_model()
+    start = weights(model)
+    optimizer = SGDThatBreaks(model.parameters(), at=len(train_loader))  # every loss finite
+    history = fit(model, train_loader, epochs=2, optimizer=optimizer, progress=False)
+    assert "the weights hold NaN or inf values after epoch 1" in history.stopped
+    assert history.epochs == 0 and history.best_epoch is None
     assert same_weights(weights(model), start)
 
 
