@@ -7,14 +7,17 @@ Run ``python -m coursekit.data`` to rewrite ``data/basketball.gif`` from ``baske
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
 
+from coursekit.models.classifiers import _as_size
+
 __all__ = [
-    "Heartbeats", "MovingShapes", "VideoFolder",
+    "Heartbeats", "MovingShapes", "UnreadableClipError", "VideoFolder",
     "ball_trajectories", "basketball_clip", "bouncing_ball", "co2_monthly",
 ]
 
@@ -51,6 +54,7 @@ def ball_trajectories(num_series: int, num_steps: int, *, seed: int = 0, dt: flo
     Returns:
         positions: (N, T, 2) float32, columns (x, y) in metres, N = num_series.
     """
+    _check_count("num_series", num_series)
     generator = torch.Generator().manual_seed(seed)
 
     def uniform(low, high):
@@ -63,8 +67,7 @@ def ball_trajectories(num_series: int, num_steps: int, *, seed: int = 0, dt: flo
 
 def _simulate(position, velocity, num_steps, dt, restitution, radius, width, substeps=20):
     """Integrate (N, 2) balls for num_steps steps of dt -> (N, T, 2), bouncing off the room."""
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
+    _check_count("num_steps", num_steps)
     position, velocity = position.clone(), velocity.clone()
     h = dt / substeps
     path = [position.clone()]
@@ -76,6 +79,17 @@ def _simulate(position, velocity, num_steps, dt, restitution, radius, width, sub
             _bounce(position[:, 0], velocity[:, 0], radius, width - radius, 1.0)  # walls
         path.append(position.clone())
     return torch.stack(path, dim=1)
+
+
+def _check_count(name: str, value) -> None:
+    """A number of steps, series or pixels must be a positive int: say so, naming the argument."""
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"{name} must be a positive int (at least 1), got {name}={value!r}")
+
+
+def _is_int(value) -> bool:
+    """A Python int, not a bool: True would silently count as 1."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _bounce(coordinate, speed, low, high, restitution):
@@ -91,6 +105,7 @@ def basketball_clip(num_frames: int = 20, size: int = 220) -> torch.Tensor:
     Returns:
         video: (T, C, H, W) float32 in [0, 1], T = num_frames, C = 3, H = W = size.
     """
+    _check_count("num_frames", num_frames)
     positions = bouncing_ball(num_frames)
     return render_ball(positions, size=size)
 
@@ -105,6 +120,7 @@ def render_ball(positions: torch.Tensor, *, size: int = 220, radius: float = 0.1
     Returns:
         video: (T, 3, size, size) float32 in [0, 1].
     """
+    _check_count("size", size)
     floor_row = 0.84 * size
     scale = size / width  # pixels per metre
     x_px = positions[:, 0] * scale
@@ -173,9 +189,9 @@ def co2_monthly():
 MIN_FRAME_SIZE = 16
 
 
-def _check_clip_options(name: str, num_videos, num_frames, frame_size, min_frames: int):
-    """The errors a student meets first: no clips, too few frames, frames too small."""
-    if not isinstance(num_videos, int) or num_videos < 1:
+def _check_clip_options(name: str, num_videos, num_frames, frame_size, min_frames: int, seed):
+    """The errors a student meets first: no clips, too few frames, frames too small, no seed."""
+    if not _is_int(num_videos) or num_videos < 1:
         raise ValueError(f"{name} needs at least 1 clip, got num_videos={num_videos!r}; "
                          f"ask for a few hundred, e.g. {name}(600)")
     if not isinstance(num_frames, int) or num_frames < min_frames:
@@ -187,6 +203,9 @@ def _check_clip_options(name: str, num_videos, num_frames, frame_size, min_frame
             f"(the CNN halves them three times), got frame_size={frame_size!r}; "
             "use frame_size=32 or more"
         )
+    if not _is_int(seed):
+        raise ValueError(f"{name}'s seed must be an int (the same seed gives the same clips), "
+                         f"got seed={seed!r}; e.g. seed=0")
 
 
 class _SyntheticClips(Dataset):
@@ -205,7 +224,7 @@ class _SyntheticClips(Dataset):
 
     def __init__(self, num_videos: int, *, num_frames: int, frame_size: int, seed: int = 0):
         _check_clip_options(type(self).__name__, num_videos, num_frames, frame_size,
-                            self.min_frames)
+                            self.min_frames, seed)
         self.num_frames, self.frame_size, self.seed = num_frames, frame_size, seed
         generator = torch.Generator().manual_seed(seed)
         balanced = torch.arange(num_videos) % len(self.classes)  # as many clips per class
@@ -356,15 +375,25 @@ def _whole_pairs(all_classes: list, wanted) -> list:
     """Indices k of the pairs (2k, 2k + 1) of ``all_classes`` named in ``wanted`` (None: all)."""
     if wanted is None:
         return list(range(len(all_classes) // 2))
+    wanted = _class_names(all_classes, wanted)
     unknown = [name for name in wanted if name not in all_classes]
-    if unknown or not wanted:
-        raise ValueError(f"unknown classes {unknown or wanted!r}; choose among {all_classes}")
+    if unknown:
+        raise ValueError(f"unknown classes {unknown!r}; choose among {all_classes}")
     pairs = sorted({all_classes.index(name) // 2 for name in wanted})
     missing = [all_classes[2 * k + side] for k in pairs for side in (0, 1)
                if all_classes[2 * k + side] not in wanted]
     if missing:
         raise ValueError(f"classes come in time-reversed pairs; add {missing} to classes")
     return pairs
+
+
+def _class_names(all_classes: list, wanted) -> list:
+    """``classes=`` as a list of names; a single string, a number or an empty list is refused."""
+    names = [] if isinstance(wanted, str) or not isinstance(wanted, Iterable) else list(wanted)
+    if not names:
+        raise ValueError(f"classes must be a list of class names, got classes={wanted!r}; "
+                         f"e.g. classes={all_classes[:2]}; choose among {all_classes}")
+    return names
 
 
 def _hue_to_rgb(hue: float) -> torch.Tensor:
@@ -496,6 +525,15 @@ VIDEO_SUFFIXES = {".gif", ".webp", ".png", ".apng", ".mp4", ".m4v", ".mov", ".av
                   ".mkv", ".mpg", ".mpeg"}
 
 
+class UnreadableClipError(ValueError):
+    """A clip file of a VideoFolder that cannot be read: damaged, not a video, or gone.
+
+    Raised only for a problem with the file itself, never for a bad argument or a failing
+    transform, so ``VideoFolder.unreadable()`` lists only files that need attention. It is a
+    ValueError, so ``except ValueError`` catches it too.
+    """
+
+
 class VideoFolder(Dataset):
     """Labelled clips on disk, one sub-folder per class (the layout of UCF101)::
 
@@ -508,9 +546,11 @@ class VideoFolder(Dataset):
     clip shorter than that repeats frames). ``transform`` then gets the whole clip, so a
     ``torchvision.transforms.v2`` random crop or flip treats all its frames the same way.
 
-    A file that cannot be read does not stop the data set: the error is raised when that
-    clip is asked for, names the file, and every other clip still loads. Call
-    ``unreadable()`` before a long training to list the bad files at once.
+    A file that cannot be read does not stop the data set: the error (an
+    ``UnreadableClipError``) is raised when that clip is asked for, names the file, and every
+    other clip still loads. Call ``unreadable()`` before a long training to list the bad files
+    at once. Bad arguments are refused by the constructor, and an error from ``transform`` is
+    raised as it is: neither is ever blamed on a file.
 
     Args:
         root: folder with one sub-folder per class (hidden folders are ignored).
@@ -524,14 +564,12 @@ class VideoFolder(Dataset):
     """
 
     def __init__(self, root, *, num_frames: int, frame_size, transform=None):
+        _check_folder_options(num_frames, transform)  # before any file is touched
+        self.num_frames, self.transform = num_frames, transform
+        self.frame_size = _as_size(frame_size)  # (H, W); a clear error naming frame_size
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"VideoFolder: no folder at {str(self.root)!r}")
-        if not isinstance(num_frames, int) or num_frames < 1:
-            raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
-        self.num_frames = num_frames
-        self.frame_size = (frame_size, frame_size) if isinstance(frame_size, int) else frame_size
-        self.transform = transform
         folders = sorted(p for p in self.root.iterdir() if p.is_dir() and p.name[0] != ".")
         if not folders:
             raise ValueError(
@@ -557,30 +595,49 @@ class VideoFolder(Dataset):
 
     def __getitem__(self, index: int):
         """-> (video: (T, C, H, W) float32 in [0, 1], label: int)"""
-        from coursekit.video import load_video
-
-        path = self.files[index]
-        try:
-            video = load_video(path, size=self.frame_size)
-        except (ValueError, OSError) as error:
-            raise ValueError(
-                f"VideoFolder: cannot read clip {index} of {len(self)}, {path}: {error}. "
-                "The other clips are fine; delete or re-encode this file (unreadable() "
-                "lists every bad file)"
-            ) from None
+        video = self._read(index)  # every frame of the file
         picked = torch.linspace(0, len(video) - 1, self.num_frames).round().long()
         video = video[picked]
         if self.transform is not None:
-            video = self.transform(video)
+            video = self.transform(video)  # an error here is the transform's, not the file's
         return video, int(self.labels[index])
 
+    def _read(self, index: int) -> torch.Tensor:
+        """All frames of clip ``index``, resized to frame_size -> (T_file, C, H, W).
+
+        Raises UnreadableClipError only for a problem with the file: the size is checked
+        first, outside the ``try``, so a bad setting is never blamed on the file.
+        """
+        from coursekit.video import load_video
+
+        path, size = self.files[index], _as_size(self.frame_size)
+        try:
+            return load_video(path, size=size)
+        except (ValueError, OSError) as error:
+            raise self._unreadable(index, error) from None
+
+    def _unreadable(self, index: int, error: Exception) -> UnreadableClipError:
+        """The error for clip ``index``, whose file failed with ``error``, with a fix that fits."""
+        path = self.files[index]
+        fix = ("check that it is still there and that you may read it"  # OSError: gone, locked
+               if isinstance(error, OSError) else  # ValueError: damaged, or not a video
+               "re-encode it (e.g. as .mp4) or move it out of its class folder")
+        return UnreadableClipError(
+            f"VideoFolder: cannot read clip {index} of {len(self)}, {path}: {error}. The other "
+            f"clips are fine; {fix} (unreadable() lists every bad file)"
+        )
+
     def unreadable(self) -> list:
-        """Try every clip; return the paths of those that cannot be read (slow: reads them all)."""
+        """Try to read every clip file; return the paths of those that cannot be read.
+
+        Slow: it decodes every file. Only the files are tried (the transform is not run), and
+        a bad setting such as ``frame_size`` raises its own error instead of listing every file.
+        """
         bad = []
         for index, path in enumerate(self.files):
             try:
-                self[index]
-            except ValueError:
+                self._read(index)
+            except UnreadableClipError:
                 bad.append(path)
         return bad
 
@@ -588,6 +645,20 @@ class VideoFolder(Dataset):
         return (f"VideoFolder({str(self.root)!r}: {len(self)} clips, {len(self.classes)} "
                 f"classes, {self.num_frames} frames of {self.frame_size[0]} x "
                 f"{self.frame_size[1]})")
+
+
+def _check_folder_options(num_frames, transform) -> None:
+    """VideoFolder's num_frames and transform, checked before any file is read."""
+    if not _is_int(num_frames) or num_frames < 1:
+        raise ValueError(f"VideoFolder: num_frames must be a positive int, got "
+                         f"num_frames={num_frames!r}; e.g. num_frames=8")
+    if isinstance(transform, type):
+        raise ValueError(f"VideoFolder: transform={transform.__name__} is a class; pass an "
+                         f"instance of it, e.g. transform={transform.__name__}()")
+    if transform is not None and not callable(transform):
+        raise ValueError(f"VideoFolder: transform must be None or a callable applied to each "
+                         f"(T, C, H, W) clip, got transform={transform!r}; to apply several, "
+                         "chain them: v2.Compose([...])")
 
 
 def _write_sample_clip():

@@ -1,5 +1,7 @@
 """coursekit.models.attention: attention by hand equals PyTorch's; the video transformer."""
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -197,3 +199,22 @@ def test_errors():
         TransformerVideoClassifier(5, feat_dim=16, frame_size=SIZE, max_frames=0)
     with pytest.raises(NotImplementedError, match="model\\(video\\)"):
         model.forward_loop(videos())
+
+
+@pytest.mark.parametrize("shape, empty", [((0, 3, *SIZE), "T = 0"), ((2, 0, 3, *SIZE), "T = 0"),
+                                          ((0, 6, 3, *SIZE), "B = 0")])
+def test_no_clips_or_no_frames_is_a_clear_error(shape, empty):
+    model, message = build(), re.escape(f"shape {shape} ({empty})") + ".*nothing to classify"
+    with pytest.raises(ValueError, match=message):
+        model(torch.rand(shape))
+    with pytest.raises(ValueError, match=message):
+        model.attention_weights(torch.rand(shape))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_other_float_dtypes_are_converted_to_the_models(dtype):
+    model, clips = build(), videos()
+    logits = model(clips.to(dtype))
+    assert logits.dtype == torch.float32
+    torch.testing.assert_close(logits, model(clips.to(dtype).float()))
+    assert model.attention_weights(clips.to(dtype)).dtype == torch.float32

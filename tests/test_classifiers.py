@@ -1,7 +1,9 @@
 """coursekit.models.classifiers: the lecture's CNN and video classifiers, batched and looped."""
 
 import copy
+import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -154,9 +156,57 @@ def test_integer_pixels_say_how_to_convert():
         build(LSTMVideoClassifier)(torch.zeros(6, 3, *SIZE, dtype=torch.uint8))
 
 
-def test_bad_frame_size_argument():
-    with pytest.raises(ValueError, match="frame_size must be two positive ints"):
-        CNN(frame_size=(0, 32))
+@pytest.mark.parametrize("frame_size", [0, -3, 3.5, (0, 32), (24, 32, 3), "24", True, (24.5, 32),
+                                        None])
+def test_bad_frame_size_argument(frame_size):
+    message = f"frame_size must be two positive ints.*got frame_size={re.escape(repr(frame_size))}"
+    with pytest.raises(ValueError, match=message):
+        CNN(frame_size=frame_size)
+    with pytest.raises(ValueError, match=message):
+        LSTMVideoClassifier(frame_size=frame_size)
+
+
+@pytest.mark.parametrize("frame_size", [24, [24, 32], (np.int64(24), 32), torch.Size([24, 32])])
+def test_good_frame_size_arguments(frame_size):
+    size = (24, 24) if frame_size == 24 else (24, 32)
+    assert CNN(frame_size=frame_size).frame_size == size
+    assert type(CNN(frame_size=frame_size).frame_size[0]) is int
+
+
+# Nothing to classify: (T, C, H, W) with T = 0, (B, T, C, H, W) with T = 0, and with B = 0.
+EMPTY = [((0, 3, *SIZE), "T = 0"), ((2, 0, 3, *SIZE), "T = 0"), ((0, 6, 3, *SIZE), "B = 0")]
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+@pytest.mark.parametrize("shape, empty", EMPTY)
+@pytest.mark.parametrize("loop", [False, True])
+def test_no_clips_or_no_frames_is_a_clear_error(cls, shape, empty, loop):
+    model = build(cls)
+    run = model.forward_loop if loop else model
+    with pytest.raises(ValueError, match=re.escape(f"shape {shape} ({empty})") + ".*nothing"):
+        run(torch.rand(shape))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_other_float_dtypes_are_converted_to_the_models(cls, dtype):
+    model, clips = build(cls), videos().to(dtype)
+    logits = model(clips)
+    assert logits.dtype == torch.float32
+    torch.testing.assert_close(logits, model(clips.float()))
+    torch.testing.assert_close(model.forward_loop(clips), logits)
+    torch.testing.assert_close(model(clips[0]), logits[:1])
+
+
+def test_a_float64_model_takes_float32_clips():
+    model = build(GRUVideoClassifier).double()
+    assert model(videos()).dtype == model.forward_loop(videos()).dtype == torch.float64
+
+
+def test_the_cnn_converts_float64_frames_and_encodes_an_empty_batch():
+    cnn, frames = CNN(feat_dim=7, frame_size=SIZE), videos()[0]  # (T, C, H, W): T frames
+    torch.testing.assert_close(cnn(frames.double()), cnn(frames))
+    assert cnn(frames[:0]).shape == (0, 7)  # as PyTorch's layers do; the classifiers refuse it
 
 
 def test_the_cnn_checks_its_frames():

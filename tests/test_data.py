@@ -1,12 +1,21 @@
 """coursekit.data's data sets: reversed pairs, rhythms, determinism, VideoFolder, clear errors."""
 
+import re
+
 import av
 import numpy as np
 import pytest
 import torch
 from torchvision.transforms import v2
 
-from coursekit.data import Heartbeats, MovingShapes, VideoFolder
+from coursekit.data import (
+    Heartbeats,
+    MovingShapes,
+    VideoFolder,
+    ball_trajectories,
+    basketball_clip,
+    bouncing_ball,
+)
 from coursekit.video import save_gif
 
 # --- MovingShapes ----------------------------------------------------------------------------
@@ -113,6 +122,36 @@ def test_clear_errors(cls):
         cls(10, num_frames=1)
     with pytest.raises(IndexError):
         cls(3, num_frames=10, frame_size=16)[3]
+
+
+@pytest.mark.parametrize("cls", [MovingShapes, Heartbeats])
+def test_clear_errors_for_a_bool_count_and_a_missing_seed(cls):
+    with pytest.raises(ValueError, match="at least 1 clip, got num_videos=True"):
+        cls(True)
+    for seed in (None, 1.5, "0"):
+        with pytest.raises(ValueError, match=f"seed must be an int.*got seed={seed!r}"):
+            cls(10, seed=seed)
+
+
+@pytest.mark.parametrize("classes", ["moves right", [], 3])
+def test_classes_must_be_a_list_of_names(classes):
+    message = re.escape(f"list of class names, got classes={classes!r}")
+    with pytest.raises(ValueError, match=message):
+        MovingShapes(8, classes=classes)
+
+
+def test_the_ball_functions_name_a_bad_count():
+    with pytest.raises(ValueError, match="num_series=0"):
+        ball_trajectories(0, 10)
+    with pytest.raises(ValueError, match="num_series=-1"):
+        ball_trajectories(-1, 10)
+    with pytest.raises(ValueError, match="num_steps=2.5"):
+        bouncing_ball(2.5)
+    with pytest.raises(ValueError, match="num_frames=0"):
+        basketball_clip(0)
+    for size in (0, -5, 3.5):
+        with pytest.raises(ValueError, match=f"size must be a positive int.*size={size}"):
+            basketball_clip(4, size=size)
 
 
 # --- Heartbeats ------------------------------------------------------------------------------
@@ -230,3 +269,59 @@ def test_video_folder_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="hold no clips"):
         VideoFolder(tmp_path, num_frames=4, frame_size=16)
+
+
+@pytest.mark.parametrize("frame_size", [0, -16, 3.5, (0, 10), (16, 16, 3), "16", True, None])
+def test_video_folder_refuses_a_bad_frame_size_at_once(folder, frame_size):
+    with pytest.raises(ValueError, match=re.escape(f"got frame_size={frame_size!r}")):
+        VideoFolder(folder, num_frames=4, frame_size=frame_size)
+
+
+@pytest.mark.parametrize("num_frames", [0, -1, 2.0, True])
+def test_video_folder_refuses_a_bad_num_frames_at_once(folder, num_frames):
+    with pytest.raises(ValueError, match=re.escape(f"got num_frames={num_frames!r}")):
+        VideoFolder(folder, num_frames=num_frames, frame_size=16)
+
+
+@pytest.mark.parametrize("transform, fix", [(3, "callable"), (v2.RandomHorizontalFlip, "instance"),
+                                            ([v2.RandomHorizontalFlip()], "Compose")])
+def test_video_folder_refuses_a_transform_it_cannot_call(folder, transform, fix):
+    with pytest.raises(ValueError, match=f"transform.*{fix}"):
+        VideoFolder(folder, num_frames=4, frame_size=16, transform=transform)
+
+
+@pytest.mark.parametrize("frame_size", [[16, 24], (np.int64(16), 24)])
+def test_video_folder_takes_a_list_or_numpy_frame_size(folder, frame_size):
+    data = VideoFolder(folder, num_frames=3, frame_size=frame_size)
+    assert data.frame_size == (16, 24)
+    assert data[0][0].shape == (3, 3, 16, 24)
+
+
+def test_a_failing_transform_is_not_blamed_on_the_files(folder):
+    data = VideoFolder(folder, num_frames=3, frame_size=16, transform=v2.RandomCrop(32))
+    with pytest.raises(ValueError, match="crop size") as error:
+        data[0]
+    assert "cannot read" not in str(error.value) and "a.gif" not in str(error.value)
+    assert [p.name for p in data.unreadable()] == ["d.gif"]  # not every clip
+
+
+def test_a_bad_setting_is_not_blamed_on_the_files(folder):
+    data = VideoFolder(folder, num_frames=3, frame_size=16)
+    data.frame_size = 0  # changed after the constructor checked it
+    for attempt in (lambda: data[0], data.unreadable):
+        with pytest.raises(ValueError, match="got frame_size=0") as error:
+            attempt()
+        assert "cannot read" not in str(error.value)
+
+
+def test_an_unreadable_file_is_never_called_a_file_to_delete(folder):
+    from coursekit.data import UnreadableClipError
+
+    data = VideoFolder(folder, num_frames=3, frame_size=16)
+    with pytest.raises(UnreadableClipError, match="d.gif.*re-encode") as error:
+        data[3]
+    assert "delete" not in str(error.value)
+    (folder / "jump" / "a.gif").unlink()  # gone since the folder was listed
+    with pytest.raises(UnreadableClipError, match="a.gif.*still there"):
+        data[0]
+    assert [p.name for p in data.unreadable()] == ["a.gif", "d.gif"]

@@ -8,6 +8,8 @@ frame-by-frame loop, kept for teaching: it computes the same logits, only slower
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -75,38 +77,72 @@ class CNN(nn.Module):
         return self.fc(x.flatten(1))
 
     def prepare(self, frames: torch.Tensor) -> torch.Tensor:
-        """Check a batch of frames (B, C, H, W) and choose its memory layout."""
+        """Check a batch of frames (B, C, H, W), match the weights' dtype, choose the layout.
+
+        Float frames of another dtype (float64, float16) are converted to the weights' dtype.
+        An empty batch (B = 0) gives empty features (0, D), as PyTorch's layers do.
+        """
         if not isinstance(frames, torch.Tensor) or frames.ndim != 4:
             shape = tuple(frames.shape) if hasattr(frames, "shape") else type(frames).__name__
             raise ValueError(f"CNN expects a batch of frames (B, C, H, W), got shape {shape}; "
                              "for one frame (C, H, W) use frame.unsqueeze(0)")
-        check_videos(frames, self.conv1.in_channels, self.frame_size)  # channels, layout, size
+        _check_frames(frames, self.conv1.in_channels, self.frame_size)  # channels, layout, size
+        frames = frames.to(self.fc.weight.dtype)  # float64 -> float32: no copy if it matches
         if self.channels_last and frames.device.type == "cpu":
             frames = frames.contiguous(memory_format=torch.channels_last)  # memory order only
         return frames
 
 
 def _as_size(frame_size) -> tuple[int, int]:
-    if isinstance(frame_size, int):
-        frame_size = (frame_size, frame_size)
-    height, width = frame_size
-    if min(height, width) < 1:
-        raise ValueError(f"frame_size must be two positive ints (H, W), got {frame_size!r}")
-    return int(height), int(width)
+    """frame_size as (H, W) ints: one int n means square (n, n) frames."""
+    size = (frame_size, frame_size) if _is_int(frame_size) else frame_size
+    sides = list(size) if isinstance(size, (tuple, list)) else []  # torch.Size is a tuple
+    if len(sides) != 2 or not all(_is_int(side) and side >= 1 for side in sides):
+        raise ValueError(f"frame_size must be two positive ints (H, W), or one int for square "
+                         f"frames, got frame_size={frame_size!r}; e.g. frame_size=(64, 64)")
+    return int(sides[0]), int(sides[1])
+
+
+def _is_int(value) -> bool:
+    """True for 3 or numpy.int64(3); False for 3.5, True, "3"."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_videos(video: torch.Tensor, channels: int, frame_size) -> torch.Tensor:
-    """Validate one video (T, C, H, W) or a batch (B, T, C, H, W); return it as (B, T, C, H, W)."""
+    """Validate one video (T, C, H, W) or a batch (B, T, C, H, W); return it as (B, T, C, H, W).
+
+    Each mistake gets its own error saying what was given and the fix: wrong rank, integer
+    pixels, channels-last layout, wrong channel count, wrong frame size, no clips or no frames.
+    """
     if not isinstance(video, torch.Tensor) or video.ndim not in (4, 5):
         shape = tuple(video.shape) if hasattr(video, "shape") else type(video).__name__
         raise ValueError(
             f"expected one video (T, C, H, W) or a batch (B, T, C, H, W), got shape {shape}"
         )
-    if not video.is_floating_point():
+    _check_frames(video, channels, frame_size)
+    _check_not_empty(video)
+    return video if video.ndim == 5 else video.unsqueeze(0)
+
+
+def _check_frames(frames: torch.Tensor, channels: int, frame_size) -> None:
+    """Validate the float dtype and the (..., C, H, W) end of a frames or video tensor."""
+    if not frames.is_floating_point():
         raise ValueError(
-            f"got a video of dtype {video.dtype}; the models expect float pixels in [0, 1]: "
+            f"got a video of dtype {frames.dtype}; the models expect float pixels in [0, 1]: "
             "use video.float() / 255 (load_video already returns float)"
         )
+    _check_channels(frames, channels)
+    if tuple(frames.shape[-2:]) != tuple(frame_size):
+        height, width = frames.shape[-2:]
+        raise ValueError(
+            f"frames are {height} x {width} but the model was built for frame_size={frame_size}; "
+            f"resize the frames (load_video(..., size={frame_size})) or build the model "
+            f"with frame_size=({height}, {width})"
+        )
+
+
+def _check_channels(video: torch.Tensor, channels: int) -> None:
+    """C, at dim -3, must be ``channels``; say how to fix a channels-last, grey or RGBA input."""
     if video.shape[-3] != channels and video.shape[-1] == channels:
         fix = "video.permute(0, 3, 1, 2)" if video.ndim == 4 else "videos.permute(0, 1, 4, 2, 3)"
         raise ValueError(
@@ -121,14 +157,22 @@ def check_videos(video: torch.Tensor, channels: int, frame_size) -> torch.Tensor
             f"expected {channels} channels at dim -3 of (..., C, H, W), got {got} "
             f"in a {tuple(video.shape)} tensor" + (f"; {fix}" if channels == 3 and fix else "")
         )
-    if tuple(video.shape[-2:]) != tuple(frame_size):
-        height, width = video.shape[-2:]
+
+
+def _check_not_empty(video: torch.Tensor) -> None:
+    """A batch needs B >= 1 clips and a clip T >= 1 frames: there is nothing to classify else."""
+    shape = tuple(video.shape)
+    if video.ndim == 5 and shape[0] == 0:
         raise ValueError(
-            f"frames are {height} x {width} but the model was built for frame_size={frame_size}; "
-            f"resize the frames (load_video(..., size={frame_size})) or build the model "
-            f"with frame_size=({height}, {width})"
+            f"got a batch of 0 clips, shape {shape} (B = 0): there is nothing to classify; "
+            "check the indices or slice that made the batch (videos[i:j] needs i < j)"
         )
-    return video if video.ndim == 5 else video.unsqueeze(0)
+    if shape[-4] == 0:
+        clips = "clips" if video.ndim == 5 else "a clip"
+        raise ValueError(
+            f"got {clips} of 0 frames, shape {shape} (T = 0): there is nothing to classify; "
+            "check how the frames were picked (video[start:stop] needs start < stop)"
+        )
 
 
 class VideoClassifier(nn.Module):
@@ -145,9 +189,14 @@ class VideoClassifier(nn.Module):
         self.in_channels = in_channels
 
     def as_batch(self, video: torch.Tensor) -> torch.Tensor:
-        """Check one video (T, C, H, W) or a batch; return (B, T, C, H, W) on the model's device."""
+        """Check one video (T, C, H, W) or a batch -> (B, T, C, H, W) on the model's device.
+
+        The input follows the parameters: moved to their device and converted to their dtype
+        (a float64 clip becomes float32), so only a real mistake in the input is an error.
+        """
         videos = check_videos(video, self.in_channels, self.cnn.frame_size)
-        return videos.to(self.cnn.fc.weight.device)  # the input follows the parameters
+        weight = self.cnn.fc.weight
+        return videos.to(device=weight.device, dtype=weight.dtype)
 
     def encode(self, video: torch.Tensor) -> torch.Tensor:
         """video: (T, C, H, W) or (B, T, C, H, W) -> features: (B, T, D), one CNN call."""
