@@ -15,6 +15,10 @@ Each cell's ``slideshow.slide_type`` metadata (slide, subslide, fragment, -, ski
 decides where it goes, exactly as in the live RISE slideshow. Widgets (``frame_player``) need
 a running kernel, so a deck shows a short note in their place and drops progress bars;
 ``viewers.animate`` output is an embedded GIF and plays in the deck.
+
+Every notebook is read and checked before npm runs or anything is written: a broken one
+(not JSON, not UTF-8, not a valid notebook, a cell without a valid slide_type) stops the
+build with a one-line error naming it, exit status 2, and ``build/slides`` stays as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from coursekit.student import read_notebook, write_files_together
 
 __all__ = ["REVEAL_VERSION", "MATHJAX_VERSION", "build_decks", "fetch_libraries",
            "notebook_to_deck"]
@@ -205,49 +211,62 @@ def _prepare_for_deck(notebook) -> None:
         cell.outputs = kept
 
 
+def _read_for_deck(notebook_path: Path):
+    """The notebook at ``notebook_path``, checked for a deck: readable, valid, slide metadata.
+
+    Raises NotebookError or ValueError, naming the file (and the cell), for a broken notebook.
+    """
+    notebook = read_notebook(notebook_path)
+    for index, cell in enumerate(notebook.cells):
+        slideshow = cell.metadata.get("slideshow")
+        slide_type = slideshow.get("slide_type") if isinstance(slideshow, dict) else None
+        if slide_type not in SLIDE_TYPES:
+            raise ValueError(
+                f"{notebook_path}, cell {index}: slide_type is {slide_type!r}, expected "
+                f"one of {SLIDE_TYPES}; set it in JupyterLab's property inspector (gear icon)"
+            )
+    return notebook
+
+
+def _deck_html(notebook, name: str, exporter) -> str:
+    """The reveal.js deck of a notebook read by ``_read_for_deck`` (changed in place)."""
+    _prepare_for_deck(notebook)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": name}})
+    return body
+
+
 def notebook_to_deck(notebook_path: Path, out_dir: Path, *, exporter=None) -> Path:
     """Write ``out_dir/<notebook name>.html``, a reveal.js deck of the notebook's stored outputs.
 
     The deck expects the libraries in ``out_dir/lib/`` (``build_decks`` puts them there).
     """
-    import nbformat
-
     notebook_path = Path(notebook_path)
-    notebook = nbformat.read(notebook_path, as_version=4)
-    for index, cell in enumerate(notebook.cells):
-        slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
-        if slide_type not in SLIDE_TYPES:
-            raise ValueError(
-                f"{notebook_path.name}, cell {index}: slide_type is {slide_type!r}, expected "
-                f"one of {SLIDE_TYPES}; set it in JupyterLab's property inspector (gear icon)"
-            )
-    _prepare_for_deck(notebook)
-    exporter = exporter or _exporter()
-    body, _ = exporter.from_notebook_node(
-        notebook, resources={"metadata": {"name": notebook_path.stem}})
+    notebook = _read_for_deck(notebook_path)
+    body = _deck_html(notebook, notebook_path.stem, exporter or _exporter())
     deck = Path(out_dir) / f"{notebook_path.stem}.html"
     deck.write_text(body, encoding="utf-8")
     return deck
 
 
-def _write_index(decks: list[Path], out_dir: Path) -> Path:
+def _index_html(names: list[str]) -> str:
     items = "\n".join(
-        f'  <li><a href="{html.escape(deck.name)}">{html.escape(deck.stem)}</a></li>'
-        for deck in decks
+        f'  <li><a href="{html.escape(name)}.html">{html.escape(name)}</a></li>'
+        for name in names
     )
-    index = out_dir / "index.html"
-    index.write_text(
+    return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
         "<title>Slides</title></head>\n<body>\n<h1>Slides</h1>\n<p>Arrow keys or space move "
         "on; S opens the speaker notes; F is full screen; Esc shows every slide.</p>\n"
-        f"<ul>\n{items}\n</ul>\n</body>\n</html>\n",
-        encoding="utf-8",
+        f"<ul>\n{items}\n</ul>\n</body>\n</html>\n"
     )
-    return index
 
 
 def build_decks(notebook_dir: Path, out_dir: Path, *, npm_dir: Path | None = None) -> list[Path]:
     """One offline deck per ``notebook_dir/*.ipynb`` in ``out_dir``, plus lib/ and index.html.
+
+    Every notebook is read and checked first, before npm runs or anything is written, and the
+    decks and index move into ``out_dir`` together once all are made: a broken notebook
+    leaves ``out_dir`` as it was.
 
     Args:
         notebook_dir: folder of notebooks (their stored outputs are used; nothing runs).
@@ -258,29 +277,37 @@ def build_decks(notebook_dir: Path, out_dir: Path, *, npm_dir: Path | None = Non
         The paths of the decks, in notebook order.
     """
     notebook_dir, out_dir = Path(notebook_dir), Path(out_dir)
-    notebooks = sorted(notebook_dir.glob("*.ipynb"))
-    if not notebooks:
+    paths = sorted(notebook_dir.glob("*.ipynb"))
+    if not paths:
         raise FileNotFoundError(f"no .ipynb files in {notebook_dir.resolve()}")
+    notebooks = {path.stem: _read_for_deck(path) for path in paths}
     modules = fetch_libraries(npm_dir or out_dir.parent / "npm")
+    exporter = _exporter()
+    pages = {f"{name}.html": _deck_html(notebook, name, exporter)
+             for name, notebook in notebooks.items()}
+    pages["index.html"] = _index_html(list(notebooks))
     out_dir.mkdir(parents=True, exist_ok=True)
     _bundle_libraries(modules, out_dir)
-    exporter = _exporter()
-    decks = [notebook_to_deck(path, out_dir, exporter=exporter) for path in notebooks]
-    _write_index(decks, out_dir)
-    return decks
+    write_files_together(pages, out_dir)
+    return [out_dir / f"{name}.html" for name in notebooks]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m coursekit.slides",
         description="Build one offline reveal.js deck per notebook (no kernel, no network).",
+        epilog="Exit status: 0 done, 1 npm failed or the decks could not be written, 2 a bad "
+               "input (no notebooks, a broken notebook, a cell without a valid slide_type).",
     )
     parser.add_argument("notebook_dir", type=Path, help="folder of .ipynb files")
     parser.add_argument("out_dir", type=Path, help="output folder, e.g. build/slides")
     args = parser.parse_args(argv)
     try:
         decks = build_decks(args.notebook_dir, args.out_dir)
-    except (RuntimeError, ValueError, FileNotFoundError) as error:
+    except (FileNotFoundError, ValueError) as error:  # the notebooks given: nothing was written
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as error:  # npm, or writing the decks
         print(f"error: {error}", file=sys.stderr)
         return 1
     for deck in decks:

@@ -8,7 +8,14 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
+from test_student import (
+    BROKEN_NOTEBOOKS,
+    assert_refused_and_untouched,
+    notebook_folder,
+    tiny_notebook,
+)
 
 from coursekit import slides
 
@@ -133,8 +140,6 @@ def test_deck_keeps_animations_and_replaces_widgets(deck_dir):
 
 
 def test_bad_slide_type_names_the_cell(tmp_path):
-    import nbformat
-
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("1")]
     notebook.cells[0].metadata["slideshow"] = {"slide_type": "slide"}
@@ -151,5 +156,79 @@ def test_missing_npm_is_explained(tmp_path, monkeypatch):
 
 
 def test_command_line_reports_a_missing_folder(tmp_path, capsys):
-    assert slides.main([str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 1
+    assert slides.main([str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
     assert "no .ipynb files" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# A broken notebook: a one-line error naming it, exit status 2, and no deck written
+# ---------------------------------------------------------------------------------------------
+
+def fake_npm(npm_dir: Path) -> Path:
+    """reveal.js and MathJax laid out as npm would install them, with empty files: enough to
+    build decks offline (they would not display). Returns npm_dir."""
+    versions = {"reveal.js": slides.REVEAL_VERSION, "mathjax": slides.MATHJAX_VERSION}
+    for package, version in versions.items():
+        root = npm_dir / "node_modules" / package
+        root.mkdir(parents=True)
+        (root / "package.json").write_text(json.dumps({"version": version}))
+        for part in slides._BUNDLED[package]:
+            is_file = "." in Path(part).name or part == "LICENSE"
+            target = root / part if is_file else root / part / "placeholder.txt"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("")
+    return npm_dir
+
+
+@pytest.mark.parametrize("kind", BROKEN_NOTEBOOKS)
+def test_command_line_names_a_broken_notebook_and_writes_nothing(tmp_path, kind):
+    fake_npm(tmp_path / "npm")  # where the command looks, next to OUT: no npm, no network
+    assert_refused_and_untouched("coursekit.slides", tmp_path, kind)
+
+
+def test_a_broken_notebook_is_found_before_npm_runs(tmp_path, monkeypatch):
+    def no_npm(npm_dir):
+        raise AssertionError("fetch_libraries ran before every notebook was checked")
+
+    monkeypatch.setattr(slides, "fetch_libraries", no_npm)
+    broken = notebook_folder(tmp_path / "notebooks", BROKEN_NOTEBOOKS["not UTF-8"][0])
+    with pytest.raises(ValueError, match=f"^{re.escape(str(broken))}: not UTF-8"):
+        slides.build_decks(tmp_path / "notebooks", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks"]
+
+
+def test_decks_are_written_together_or_not_at_all(tmp_path, monkeypatch):
+    """If the third deck cannot be made, the first two are not left behind either."""
+    notebook_folder(tmp_path / "notebooks", nbformat.writes(tiny_notebook()).encode())
+    real = slides._exporter()
+    made = []
+
+    class FailsOnTheThird:
+        def from_notebook_node(self, notebook, **kwargs):
+            made.append(notebook)
+            if len(made) == 3:
+                raise RuntimeError("nbconvert failed")
+            return real.from_notebook_node(notebook, **kwargs)
+
+    monkeypatch.setattr(slides, "_exporter", FailsOnTheThird)
+    with pytest.raises(RuntimeError, match="nbconvert failed"):
+        slides.build_decks(tmp_path / "notebooks", tmp_path / "out",
+                           npm_dir=fake_npm(tmp_path / "npm"))
+    assert len(made) == 3
+    assert not list(tmp_path.glob("out/*.html"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "npm"]  # no temp folder
+
+
+def test_decks_join_the_files_already_in_the_output_folder(tmp_path):
+    notebook_folder(tmp_path / "notebooks", nbformat.writes(tiny_notebook()).encode())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("not made by the build")
+    decks = slides.build_decks(tmp_path / "notebooks", out, npm_dir=fake_npm(tmp_path / "npm"))
+    names = ["01_good", "03_broken", "05_good"]  # 03 is not broken here
+    assert decks == [out / f"{name}.html" for name in names]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{name}.html" for name in names] + ["index.html", "lib", "notes.txt"])
+    assert "Café" in decks[0].read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "npm", "out"]
