@@ -25,6 +25,7 @@ from coursekit.models import (
     GRUVideoClassifier,
     LSTMVideoClassifier,
     ManualRNNVideoClassifier,
+    RecurrentVideoClassifier,
 )
 from coursekit.train import evaluate, fit
 
@@ -49,11 +50,11 @@ def run(task_name, model_name):
     train_set, val_set, test_set = (task["make"](n, seed=seed, **task["sizes"]) for n, seed
                                     in [(task["train"], 1), (task["val"], 2), (task["test"], 3)])
     size = task["sizes"]["frame_size"]
-    options = dict(num_classes=len(train_set.classes), feat_dim=64, frame_size=(size, size))
-    if model_name != "frame average":
+    options = dict(feat_dim=64, frame_size=(size, size))
+    if issubclass(MODELS[model_name], RecurrentVideoClassifier):
         options["hidden_dim"] = 64
     coursekit.set_seed(0)
-    model = MODELS[model_name](**options)
+    model = MODELS[model_name](len(train_set.classes), **options)
     train_loader = DataLoader(train_set, batch_size=16, shuffle=True)
     val_loader = DataLoader(val_set, batch_size=100)
     test_loader = DataLoader(test_set, batch_size=100)

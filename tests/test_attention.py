@@ -121,8 +121,9 @@ def test_one_video_and_a_batch():
 
 def test_config_rebuilds_the_model():
     model = build()
-    assert model.config == dict(num_classes=5, feat_dim=16, frame_size=SIZE, num_layers=2,
-                                num_heads=4, max_frames=12, positions=True, dropout=0.1)
+    assert model.config == dict(num_classes=5, feat_dim=16, frame_size=SIZE, in_channels=3,
+                                num_layers=2, num_heads=4, max_frames=12, positions=True,
+                                dropout=0.1)
     copy = TransformerVideoClassifier(**model.config)
     copy.load_state_dict(model.state_dict())
     torch.testing.assert_close(copy.eval()(videos()), model(videos()))
@@ -197,8 +198,9 @@ def test_errors():
         model(torch.rand(4, 3, 16, 16))
     with pytest.raises(ValueError, match="max_frames"):
         TransformerVideoClassifier(5, feat_dim=16, frame_size=SIZE, max_frames=0)
-    with pytest.raises(NotImplementedError, match="model\\(video\\)"):
-        model.forward_loop(videos())
+    with pytest.raises(ValueError, match="max_frames=True"):
+        TransformerVideoClassifier(5, feat_dim=16, frame_size=SIZE, max_frames=True)
+    assert not hasattr(model, "forward_loop")  # every frame attends to all the others at once
 
 
 @pytest.mark.parametrize("shape, empty", [((0, 3, *SIZE), "T = 0"), ((2, 0, 3, *SIZE), "T = 0"),

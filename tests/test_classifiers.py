@@ -1,6 +1,7 @@
-"""coursekit.models.classifiers: the lecture's CNN and video classifiers, batched and looped."""
+"""coursekit.models: the CNN and video classifiers, batched and looped; their contracts."""
 
 import copy
+import inspect
 import re
 
 import numpy as np
@@ -13,13 +14,19 @@ from coursekit.models import (
     GRUVideoClassifier,
     LSTMVideoClassifier,
     ManualRNNVideoClassifier,
+    RecurrentVideoClassifier,
+    TransformerVideoClassifier,
+    VideoClassifier,
+    as_frame_size,
+    conv_output_size,
+    is_count,
 )
-from coursekit.models.classifiers import conv_output_size
 
 SIZE = (24, 32)
 CLASSIFIERS = [FrameAverageClassifier, ManualRNNVideoClassifier, LSTMVideoClassifier,
                GRUVideoClassifier]
 RECURRENT = CLASSIFIERS[1:]
+ALL_CLASSIFIERS = [*CLASSIFIERS, TransformerVideoClassifier]
 
 
 def build(cls, **options):
@@ -55,7 +62,7 @@ def test_one_video_and_a_batch(cls):
     assert model(videos()).shape == (3, 5)
 
 
-@pytest.mark.parametrize("cls", CLASSIFIERS)
+@pytest.mark.parametrize("cls", RECURRENT)
 def test_batched_equals_the_lectures_frame_by_frame_loop(cls):
     model, clips = build(cls), videos()
     torch.testing.assert_close(model(clips), model.forward_loop(clips))
@@ -88,7 +95,6 @@ def test_the_baseline_cannot_see_order(pool):
     shuffled = clips[:, torch.randperm(clips.shape[1])]
     torch.testing.assert_close(model(clips), model(clips.flip(1)))
     torch.testing.assert_close(model(clips), model(shuffled))
-    torch.testing.assert_close(model.forward_loop(clips), model(clips))
 
 
 def test_the_baseline_sees_appearance():
@@ -120,12 +126,11 @@ def test_gradients_reach_the_cnn(cls):
     assert model.final.weight.grad.abs().sum() > 0
 
 
-def test_lecture_attribute_names_and_config():
+def test_lecture_attribute_names():
     assert isinstance(build(LSTMVideoClassifier).lstm, torch.nn.LSTM)
     assert isinstance(build(GRUVideoClassifier).gru, torch.nn.GRU)
     model = build(ManualRNNVideoClassifier, hidden_dim=16)
-    assert model.config == dict(num_classes=5, feat_dim=128, hidden_dim=16, frame_size=SIZE)
-    assert type(model)(**model.config).final.in_features == 16
+    assert (model.Wx.out_features, model.Wh.in_features, model.final.in_features) == (16, 16, 16)
 
 
 def test_channels_last_input_says_how_to_permute():
@@ -173,14 +178,21 @@ def test_good_frame_size_arguments(frame_size):
     assert type(CNN(frame_size=frame_size).frame_size[0]) is int
 
 
+def test_as_frame_size_names_its_argument_and_is_count_refuses_bools():
+    assert as_frame_size(np.int64(7)) == (7, 7) and is_count(np.int32(2)) and is_count(-1)
+    assert not any(is_count(value) for value in (True, 2.0, "2", None))
+    with pytest.raises(ValueError, match=r"^size must be two positive ints.*got size=2.5"):
+        as_frame_size(2.5, name="size")
+
+
 # Nothing to classify: (T, C, H, W) with T = 0, (B, T, C, H, W) with T = 0, and with B = 0.
 EMPTY = [((0, 3, *SIZE), "T = 0"), ((2, 0, 3, *SIZE), "T = 0"), ((0, 6, 3, *SIZE), "B = 0")]
 
 
-@pytest.mark.parametrize("cls", CLASSIFIERS)
+@pytest.mark.parametrize("cls, loop", [(cls, False) for cls in CLASSIFIERS]
+                         + [(cls, True) for cls in RECURRENT])
 @pytest.mark.parametrize("shape, empty", EMPTY)
-@pytest.mark.parametrize("loop", [False, True])
-def test_no_clips_or_no_frames_is_a_clear_error(cls, shape, empty, loop):
+def test_no_clips_or_no_frames_is_a_clear_error(cls, loop, shape, empty):
     model = build(cls)
     run = model.forward_loop if loop else model
     with pytest.raises(ValueError, match=re.escape(f"shape {shape} ({empty})") + ".*nothing"):
@@ -194,7 +206,8 @@ def test_other_float_dtypes_are_converted_to_the_models(cls, dtype):
     logits = model(clips)
     assert logits.dtype == torch.float32
     torch.testing.assert_close(logits, model(clips.float()))
-    torch.testing.assert_close(model.forward_loop(clips), logits)
+    if isinstance(model, RecurrentVideoClassifier):
+        torch.testing.assert_close(model.forward_loop(clips), logits)
     torch.testing.assert_close(model(clips[0]), logits[:1])
 
 
@@ -225,7 +238,7 @@ def test_wrong_rank():
 
 
 def test_bad_pool():
-    with pytest.raises(ValueError, match="pool"):
+    with pytest.raises(ValueError, match="pool='median'"):
         FrameAverageClassifier(5, pool="median")
 
 
@@ -234,10 +247,105 @@ def test_the_input_follows_the_parameters_device(cls):
     # "meta" tensors have shapes but no data: a stand-in for a GPU on a machine without one
     model = build(cls).to("meta")
     assert model(videos()).device.type == "meta"
-    assert model.forward_loop(videos()[0]).device.type == "meta"
+    if isinstance(model, RecurrentVideoClassifier):
+        assert model.forward_loop(videos()[0]).device.type == "meta"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_runs_on_the_gpu():
     model = build(LSTMVideoClassifier).cuda()
     assert model(videos()).device.type == "cuda"
+
+
+# --- the contracts: one hierarchy, one constructor signature, one config --------------------
+
+
+def test_each_kind_of_model_says_what_it_is():
+    assert all(issubclass(cls, RecurrentVideoClassifier) for cls in RECURRENT)
+    for cls in (FrameAverageClassifier, TransformerVideoClassifier):  # no memory, no loop
+        assert issubclass(cls, VideoClassifier) and not issubclass(cls, RecurrentVideoClassifier)
+        assert not hasattr(cls, "forward_loop")
+    with pytest.raises(TypeError, match="abstract method over_time"):
+        VideoClassifier()
+    with pytest.raises(TypeError, match="abstract methods head, step"):
+        RecurrentVideoClassifier()
+
+
+KEYWORD = inspect.Parameter.KEYWORD_ONLY
+EXTRAS = {
+    FrameAverageClassifier: [("pool", "mean")],
+    ManualRNNVideoClassifier: [], LSTMVideoClassifier: [], GRUVideoClassifier: [],
+    TransformerVideoClassifier: [("num_layers", 2), ("num_heads", 4), ("max_frames", 64),
+                                 ("positions", True), ("dropout", 0.1)],
+}
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSIFIERS)
+def test_one_constructor_signature(cls):
+    hidden = [("hidden_dim", 64, KEYWORD)] if cls in RECURRENT else []
+    expected = [("num_classes", 5, inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                ("feat_dim", 128, KEYWORD), *hidden, ("frame_size", (220, 220), KEYWORD),
+                ("in_channels", 3, KEYWORD), *[(name, d, KEYWORD) for name, d in EXTRAS[cls]]]
+    parameters = inspect.signature(cls).parameters.values()
+    assert [(p.name, p.default, p.kind) for p in parameters] == expected
+    assert [(p.name, p.default) for p in inspect.signature(CNN).parameters.values()] == [
+        ("in_channels", 3), ("feat_dim", 128), ("frame_size", (220, 220))]
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSIFIERS)
+def test_in_channels_reaches_the_cnn(cls):
+    model, grey = build(cls, in_channels=1).eval(), videos()[:, :, :1]  # (B, T, 1, H, W)
+    assert model.cnn.conv1.in_channels == 1
+    assert model(grey).shape == (3, 5) and model(grey[0]).shape == (1, 5)
+    with pytest.raises(ValueError, match="expected 1 channels.*got 3"):
+        model(videos())
+
+
+SMALL = dict(num_classes=3, feat_dim=8, frame_size=(16, 20), in_channels=1)
+GIVEN = {  # every loadable model, every argument different from its default
+    CNN: dict(in_channels=1, feat_dim=8, frame_size=(16, 20)),
+    FrameAverageClassifier: SMALL | dict(pool="max"),
+    ManualRNNVideoClassifier: SMALL | dict(hidden_dim=6),
+    LSTMVideoClassifier: SMALL | dict(hidden_dim=6),
+    GRUVideoClassifier: SMALL | dict(hidden_dim=6),
+    TransformerVideoClassifier: SMALL | dict(num_layers=1, num_heads=2, max_frames=10,
+                                             positions=False, dropout=0.0),
+}
+
+
+def shapes(model):
+    return {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("cls", GIVEN)
+def test_config_holds_the_arguments_and_rebuilds_the_model(cls):
+    model = cls(**GIVEN[cls])
+    defaults = {name: p.default for name, p in inspect.signature(cls).parameters.items()}
+    assert model.config == defaults | GIVEN[cls]
+    assert {k: v for k, v in model.config.items() if v != defaults[k]} == GIVEN[cls]
+    assert shapes(type(model)(**model.config)) == shapes(model)
+    assert shapes(cls()) != shapes(model)  # the config is what made the shapes
+
+
+def test_config_is_plain_data():
+    model = FrameAverageClassifier(np.int64(3), feat_dim=np.int32(8), frame_size=[16, np.int64(20)])
+    assert model.config == dict(num_classes=3, feat_dim=8, frame_size=(16, 20), in_channels=3,
+                                pool="mean")
+    assert [type(v) for v in model.config.values()] == [int, int, tuple, int, str]
+    assert [type(side) for side in model.config["frame_size"]] == [int, int]
+    assert type(build(TransformerVideoClassifier, dropout=np.float32(0.25)).config["dropout"]) \
+        is float
+
+
+class Forgetful(FrameAverageClassifier):  # a new argument, scale, that __init__ does not store
+    def __init__(self, num_classes=5, *, frame_size=(220, 220), scale=2.0):
+        super().__init__(num_classes, frame_size=frame_size)
+
+
+def test_an_argument_not_stored_is_a_clear_error():
+    model = Forgetful(frame_size=SIZE)
+    message = r"Forgetful.__init__ takes the argument 'scale'.*self\.scale = scale"
+    with pytest.raises(TypeError, match=message):  # not an empty config saved in silence
+        getattr(model, "config", {})
+    model.scale = 2.0
+    assert model.config == dict(num_classes=5, frame_size=SIZE, scale=2.0)

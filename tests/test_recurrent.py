@@ -1,5 +1,6 @@
 """coursekit.models.recurrent: the hand-written RNN, LSTM and GRU equal PyTorch's layers."""
 
+import inspect
 import math
 
 import pytest
@@ -110,13 +111,24 @@ def test_initialised_like_pytorch(manual_class):
     assert values.std() > 0.05  # uniform on [-0.1, 0.1]: std 0.058, not all zeros
 
 
-def test_parameters_are_named_as_on_the_slides():
-    names = dict(ManualLSTM(3, 4).named_parameters())
-    for gate in "fioc":
-        assert names[f"W_{gate}"].shape == (3, 4)
-        assert names[f"U_{gate}"].shape == (4, 4)
-        assert names[f"b_{gate}"].shape == (4,)
-    assert len(names) == 12  # no unused output projection
+@pytest.mark.parametrize("manual_class, gates", [(ManualRNN, "h"), (ManualLSTM, "fioc"),
+                                                 (ManualGRU, "rzn")], ids=IDS)
+def test_parameters_are_named_as_on_the_slides(manual_class, gates):
+    names = dict(manual_class(3, 4).named_parameters())
+    for gate in gates:
+        assert names.pop(f"W_{gate}").shape == (3, 4)
+        assert names.pop(f"U_{gate}").shape == (4, 4)
+        assert names.pop(f"b_{gate}").shape == (4,)
+    assert list(names) == (["bh_n"] if manual_class is ManualGRU else [])  # no unused output V
+    assert sorted(manual_class.torch_gate_order) == sorted(gates)  # from_torch copies them all
+
+
+@pytest.mark.parametrize("manual_class", [ManualRNN, ManualLSTM, ManualGRU], ids=IDS)
+def test_each_parameter_has_a_line_of_its_own(manual_class):
+    source = inspect.getsource(manual_class.__init__)  # what show_source and "go to" find
+    for gate in manual_class.torch_gate_order:
+        for kind in "WUb":
+            assert f"self.{kind}_{gate} = " in source
 
 
 @pytest.mark.parametrize("manual_class", [ManualRNN, ManualLSTM, ManualGRU], ids=IDS)

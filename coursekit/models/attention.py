@@ -16,11 +16,14 @@ frame's features, a class token that reads all frames, and a Linear head.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import cast
 
 import torch
 from torch import nn
 
 from .classifiers import VideoClassifier
+from .cnn import is_count
 
 __all__ = [
     "MultiHeadSelfAttention",
@@ -66,6 +69,7 @@ class SelfAttention(nn.Module):
         self.value = nn.Linear(embed_dim, head_dim)
 
     def forward(self, x: torch.Tensor):
+        """x: (B, T, D) -> outputs: (B, T, head_dim), weights: (B, T, T)."""
         return attention(self.query(x), self.key(x), self.value(x))
 
 
@@ -95,6 +99,7 @@ class MultiHeadSelfAttention(nn.Module):
         self.out = nn.Linear(embed_dim, embed_dim)
 
     def forward(self, x: torch.Tensor):
+        """x: (B, T, D) -> outputs: (B, T, D), weights: (B, num_heads, T, T)."""
         results = [head(x) for head in self.heads]  # num_heads x ((B, T, head_dim), (B, T, T))
         outputs = torch.cat([out for out, _ in results], dim=-1)  # (B, T, D)
         weights = torch.stack([w for _, w in results], dim=1)  # (B, num_heads, T, T)
@@ -116,7 +121,7 @@ class MultiHeadSelfAttention(nn.Module):
         bias = mha.in_proj_bias.detach().chunk(3)
         size = mha.head_dim
         with torch.no_grad():
-            for h, head in enumerate(model.heads):
+            for h, head in enumerate(cast(Iterable[SelfAttention], model.heads)):
                 rows = slice(h * size, (h + 1) * size)
                 for i, linear in enumerate((head.query, head.key, head.value)):
                     linear.weight.copy_(weight[i][rows])
@@ -160,7 +165,8 @@ class TransformerVideoClassifier(VideoClassifier):
     Args:
         num_classes: K.
         feat_dim: D, the CNN's feature size, also the transformer's width.
-        frame_size: (H, W) of the frames.
+        frame_size: (H, W) of the frames, or one int for square frames.
+        in_channels: C, colour channels of a frame.
         num_layers: number of encoder layers.
         num_heads: attention heads per layer; must divide feat_dim.
         max_frames: the longest clip accepted (the length of the position table).
@@ -169,24 +175,26 @@ class TransformerVideoClassifier(VideoClassifier):
 
     Shape:
         video: (T, C, H, W) or (B, T, C, H, W) -> logits: (1, K) or (B, K)
+
+    There is no ``forward_loop``: every frame attends to every other frame at once.
     """
 
-    def __init__(self, num_classes: int = 5, feat_dim: int = 128, frame_size=(220, 220),
-                 num_layers: int = 2, num_heads: int = 4, max_frames: int = 64,
-                 positions: bool = True, dropout: float = 0.1):
+    position_code: torch.Tensor  # a buffer, registered in __init__
+
+    def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, frame_size=(220, 220),
+                 in_channels: int = 3, num_layers: int = 2, num_heads: int = 4,
+                 max_frames: int = 64, positions: bool = True, dropout: float = 0.1):
         if feat_dim % num_heads:
             raise ValueError(
                 f"feat_dim={feat_dim} cannot be split into num_heads={num_heads} equal heads; "
                 "choose num_heads that divides feat_dim (e.g. 1, 2, 4)"
             )
-        if not isinstance(max_frames, int) or max_frames < 1:
-            raise ValueError(f"max_frames must be a positive int, got {max_frames!r}")
-        super().__init__(feat_dim, frame_size)
-        self.config = dict(num_classes=num_classes, feat_dim=feat_dim,
-                           frame_size=tuple(self.cnn.frame_size), num_layers=num_layers,
-                           num_heads=num_heads, max_frames=max_frames, positions=positions,
-                           dropout=dropout)
-        self.max_frames, self.positions = max_frames, positions
+        if not is_count(max_frames) or max_frames < 1:
+            raise ValueError(f"max_frames must be a positive int, got max_frames={max_frames!r}")
+        super().__init__(num_classes, feat_dim=feat_dim, frame_size=frame_size,
+                         in_channels=in_channels)
+        self.num_layers, self.num_heads, self.max_frames = num_layers, num_heads, max_frames
+        self.positions, self.dropout = positions, dropout
         self.register_buffer("position_code", sinusoidal_positions(max_frames, feat_dim),
                              persistent=False)  # (max_frames, D), rebuilt, never learned
         self.class_token = nn.Parameter(0.02 * torch.randn(1, 1, feat_dim))
@@ -214,12 +222,6 @@ class TransformerVideoClassifier(VideoClassifier):
         """features: (B, T, D) -> logits: (B, K), all frames at once."""
         encoded = self.encoder(self.tokens(features))  # (B, 1 + T, D)
         return self.final(encoded[:, 0])  # the class token's output
-
-    def forward_loop(self, video):
-        raise NotImplementedError(
-            "a transformer has no frame-by-frame loop: every frame attends to every other "
-            "frame at once; call the model itself, model(video)"
-        )
 
     @torch.no_grad()
     def attention_weights(self, video: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,9 @@ Shape (all three layers):
 
 from __future__ import annotations
 
+import abc
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -22,31 +24,34 @@ from torch import nn
 __all__ = ["ManualGRU", "ManualLSTM", "ManualRNN"]
 
 
-class _ManualRecurrent(nn.Module):
-    """What the three layers share: parameters per gate, the loop over time, checks."""
+class _ManualRecurrent(nn.Module, abc.ABC):
+    """What the three layers share: the loop over time, the checks, the copy from PyTorch.
 
-    gates: tuple[str, ...] = ()
-    torch_class: type[nn.Module]
+    A subclass creates its parameters W_*, U_*, b_* in __init__, one line each, defines
+    ``step`` and says in which order PyTorch stacks its gates (``torch_gate_order``).
+    """
+
+    torch_class: type[nn.Module]  # the PyTorch layer it mirrors, e.g. nn.LSTM
+    torch_gate_order: tuple[str, ...]  # gate names in the order PyTorch stacks their rows
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
         self.input_size, self.hidden_size = input_size, hidden_size
-        bound = 1 / math.sqrt(hidden_size)
-        for gate in self.gates:
-            self.register_parameter(f"W_{gate}", _uniform((input_size, hidden_size), bound))
-            self.register_parameter(f"U_{gate}", _uniform((hidden_size, hidden_size), bound))
-            self.register_parameter(f"b_{gate}", _uniform((hidden_size,), bound))
+
+    @abc.abstractmethod
+    def step(self, x_t: torch.Tensor, state=None):
+        """x_t: (B, input_size), state: the previous state or None for zeros -> new state."""
 
     def forward(self, x: torch.Tensor, state=None):
         """x: (B, T, input_size) or (T, input_size) -> (outputs, final state)."""
         batched = self._check_input(x)
         if not batched:
             x, state = x.unsqueeze(0), _map(lambda s: s.unsqueeze(0), state)
-        outputs = []
+        hiddens = []
         for x_t in x.unbind(dim=1):  # one time step at a time, (B, input_size)
             state = self.step(x_t, state)
-            outputs.append(self.hidden(state))
-        outputs = torch.stack(outputs, dim=1)
+            hiddens.append(self.hidden(state))
+        outputs = torch.stack(hiddens, dim=1)
         if not batched:
             outputs, state = outputs.squeeze(0), _map(lambda s: s.squeeze(0), state)
         return outputs, state
@@ -74,12 +79,13 @@ class _ManualRecurrent(nn.Module):
         return x.ndim == 3
 
     @classmethod
-    def from_torch(cls, module: nn.Module):
+    def from_torch(cls, module: nn.RNNBase):
         """A manual layer computing exactly what a one-layer PyTorch layer computes."""
         _check_torch_layer(module, cls.torch_class)
         manual = cls(module.input_size, module.hidden_size)
         h = module.hidden_size
-        w_ih, w_hh = module.weight_ih_l0.detach(), module.weight_hh_l0.detach()
+        w_ih = cast(torch.Tensor, module.weight_ih_l0).detach()  # nn.Module attributes are untyped
+        w_hh = cast(torch.Tensor, module.weight_hh_l0).detach()
         b_ih, b_hh = _biases(module)
         with torch.no_grad():
             for k, gate in enumerate(cls.torch_gate_order):  # PyTorch stacks gates by rows
@@ -101,9 +107,15 @@ class ManualRNN(_ManualRecurrent):
     State: h of shape (B, hidden_size).
     """
 
-    gates = ("h",)
     torch_gate_order = ("h",)
     torch_class = nn.RNN
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__(input_size, hidden_size)
+        k = 1 / math.sqrt(hidden_size)  # PyTorch's init: uniform in [-k, k]
+        self.W_h = _uniform((input_size, hidden_size), k)
+        self.U_h = _uniform((hidden_size, hidden_size), k)
+        self.b_h = _uniform((hidden_size,), k)
 
     def step(self, x_t: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
         """x_t: (B, input_size), h: (B, hidden_size) or None for zeros -> new h."""
@@ -118,9 +130,24 @@ class ManualLSTM(_ManualRecurrent):
     b_* (hidden). State: (h, c), in that order as in nn.LSTM, each (B, hidden_size).
     """
 
-    gates = ("f", "i", "o", "c")
     torch_gate_order = ("i", "f", "c", "o")  # PyTorch's (i, f, g, o); g is the candidate
     torch_class = nn.LSTM
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__(input_size, hidden_size)
+        k = 1 / math.sqrt(hidden_size)  # PyTorch's init: uniform in [-k, k]
+        self.W_f = _uniform((input_size, hidden_size), k)  # forget gate
+        self.U_f = _uniform((hidden_size, hidden_size), k)
+        self.b_f = _uniform((hidden_size,), k)
+        self.W_i = _uniform((input_size, hidden_size), k)  # input gate
+        self.U_i = _uniform((hidden_size, hidden_size), k)
+        self.b_i = _uniform((hidden_size,), k)
+        self.W_o = _uniform((input_size, hidden_size), k)  # output gate
+        self.U_o = _uniform((hidden_size, hidden_size), k)
+        self.b_o = _uniform((hidden_size,), k)
+        self.W_c = _uniform((input_size, hidden_size), k)  # candidate memory
+        self.U_c = _uniform((hidden_size, hidden_size), k)
+        self.b_c = _uniform((hidden_size,), k)
 
     def step(self, x_t: torch.Tensor, state=None):
         """x_t: (B, input_size), state: (h, c) or None for zeros -> new (h, c)."""
@@ -144,13 +171,22 @@ class ManualGRU(_ManualRecurrent):
     of U_n's side, which the reset gate multiplies. State: h of shape (B, hidden_size).
     """
 
-    gates = ("r", "z", "n")
     torch_gate_order = ("r", "z", "n")
     torch_class = nn.GRU
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__(input_size, hidden_size)
-        self.bh_n = _uniform((hidden_size,), 1 / math.sqrt(hidden_size))
+        k = 1 / math.sqrt(hidden_size)  # PyTorch's init: uniform in [-k, k]
+        self.W_r = _uniform((input_size, hidden_size), k)  # reset gate
+        self.U_r = _uniform((hidden_size, hidden_size), k)
+        self.b_r = _uniform((hidden_size,), k)
+        self.W_z = _uniform((input_size, hidden_size), k)  # update gate
+        self.U_z = _uniform((hidden_size, hidden_size), k)
+        self.b_z = _uniform((hidden_size,), k)
+        self.W_n = _uniform((input_size, hidden_size), k)  # candidate
+        self.U_n = _uniform((hidden_size, hidden_size), k)
+        self.b_n = _uniform((hidden_size,), k)
+        self.bh_n = _uniform((hidden_size,), k)  # the bias on U_n's side, scaled by r
 
     def step(self, x_t: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
         """x_t: (B, input_size), h: (B, hidden_size) or None for zeros -> new h."""
@@ -167,6 +203,7 @@ class ManualGRU(_ManualRecurrent):
 
 
 def _uniform(shape, bound) -> nn.Parameter:
+    """A new parameter of ``shape``, uniform in [-bound, bound]."""
     return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
 
 
