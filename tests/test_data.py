@@ -6,17 +6,19 @@ import av
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torchvision.transforms import v2
 
 from coursekit.data import (
     Heartbeats,
     MovingShapes,
+    UnreadableClipError,
     VideoFolder,
     ball_trajectories,
     basketball_clip,
     bouncing_ball,
 )
-from coursekit.video import save_gif
+from coursekit.video import VIDEO_SUFFIXES, load_video, save_gif
 
 # --- MovingShapes ----------------------------------------------------------------------------
 
@@ -51,7 +53,15 @@ def test_item_is_its_draw_shown_as_its_label():
         assert torch.equal(video, data.make_clip(index, label))
 
 
+def count_draws(monkeypatch, cls):
+    """Count the calls to ``cls.draw`` from now on: -> a list, one entry per clip drawn."""
+    draws, draw = [], cls.draw
+    monkeypatch.setattr(cls, "draw", lambda self, *args: draws.append(args) or draw(self, *args))
+    return draws
+
+
 def test_drawn_clips_are_kept_and_handed_out_as_copies(monkeypatch):
+    draws = count_draws(monkeypatch, MovingShapes)
     data = MovingShapes(3, num_frames=4, frame_size=16)
     threads = torch.get_num_threads()
     video, label = data[0]
@@ -59,9 +69,22 @@ def test_drawn_clips_are_kept_and_handed_out_as_copies(monkeypatch):
     video.zero_()  # changing what we got must not change the data set
     assert torch.equal(data[0][0], data.make_clip(0, label))
     assert torch.equal(data[-1][0], data[2][0])
+    assert len(draws) == 3  # clip 0 (then make_clip), clip 2; asked again, from memory
     monkeypatch.setattr(MovingShapes, "cache_bytes", 0)  # too big to keep: drawn every time
     data = MovingShapes(3, num_frames=4, frame_size=16)
-    assert data._cache is None and torch.equal(data[0][0], data.make_clip(0, label))
+    first, again = data[0][0], data[0][0]
+    assert torch.equal(first, again) and torch.equal(first, data.make_clip(0, label))
+    assert len(draws) == 6  # clip 0 drawn twice, then make_clip
+
+
+def test_numpy_counts_and_a_square_pair_are_fine():
+    expected = MovingShapes(4, num_frames=5, frame_size=16, seed=2)
+    data = MovingShapes(np.int64(4), num_frames=np.int64(5), frame_size=(16, np.int64(16)),
+                        seed=np.int64(2))
+    assert data.frame_size == 16 and isinstance(data.frame_size, int)
+    assert torch.equal(data.labels, expected.labels)
+    assert all(torch.equal(data[i][0], expected[i][0]) for i in range(4))
+    assert Heartbeats(4, num_frames=10, frame_size=[16, 16])[0][0].shape == (10, 3, 16, 16)
 
 
 def centroid_x(frame):
@@ -116,8 +139,11 @@ def test_pair_accuracy_compares_a_class_with_its_reverse():
 def test_clear_errors(cls):
     with pytest.raises(ValueError, match="at least 1 clip"):
         cls(0)
-    with pytest.raises(ValueError, match="frame_size=8"):
-        cls(10, frame_size=8)
+    for frame_size in (8, (8, 8), (32, 48), True, 32.0, "32"):
+        with pytest.raises(ValueError, match=re.escape(f"square frames of at least 16 x 16 "
+                                                       f"pixels (the CNN halves them three "
+                                                       f"times), got frame_size={frame_size!r}")):
+            cls(10, frame_size=frame_size)
     with pytest.raises(ValueError, match="num_frames"):
         cls(10, num_frames=1)
     with pytest.raises(IndexError):
@@ -149,9 +175,15 @@ def test_the_ball_functions_name_a_bad_count():
         bouncing_ball(2.5)
     with pytest.raises(ValueError, match="num_frames=0"):
         basketball_clip(0)
-    for size in (0, -5, 3.5):
+    for size in (0, -5, 3.5, True):
         with pytest.raises(ValueError, match=f"size must be a positive int.*size={size}"):
             basketball_clip(4, size=size)
+
+
+def test_the_ball_functions_take_numpy_counts():
+    assert torch.equal(bouncing_ball(np.int64(6)), bouncing_ball(6))
+    assert ball_trajectories(np.int64(3), np.int64(4)).shape == (3, 4, 2)
+    assert torch.equal(basketball_clip(np.int64(2), size=np.int64(32)), basketball_clip(2, 32))
 
 
 # --- Heartbeats ------------------------------------------------------------------------------
@@ -171,10 +203,10 @@ def test_heartbeats_rhythms():
     data = Heartbeats(1, num_frames=16, frame_size=16)
     generator = torch.Generator().manual_seed(0)
     for rhythm, (low, high) in data.beats_per_minute.items():
-        gaps = data._beat_times(generator, rhythm, duration=2.0).diff()
+        gaps = data.beat_times(generator, rhythm, duration=2.0).diff()
         assert torch.allclose(gaps, gaps[0])  # regular
         assert low <= 60 / gaps[0] <= high
-    gaps = data._beat_times(generator, "arrhythmia", duration=2.0).diff()
+    gaps = data.beat_times(generator, "arrhythmia", duration=2.0).diff()
     short, long = gaps < 0.6, gaps > 0.8
     assert (short | long).all() and (short[1:] != short[:-1]).all()  # they alternate
 
@@ -315,8 +347,6 @@ def test_a_bad_setting_is_not_blamed_on_the_files(folder):
 
 
 def test_an_unreadable_file_is_never_called_a_file_to_delete(folder):
-    from coursekit.data import UnreadableClipError
-
     data = VideoFolder(folder, num_frames=3, frame_size=16)
     with pytest.raises(UnreadableClipError, match="d.gif.*re-encode") as error:
         data[3]
@@ -325,3 +355,44 @@ def test_an_unreadable_file_is_never_called_a_file_to_delete(folder):
     with pytest.raises(UnreadableClipError, match="a.gif.*still there"):
         data[0]
     assert [p.name for p in data.unreadable()] == ["a.gif", "d.gif"]
+
+
+# One small clip per suffix, in the format such a file usually holds: PyAV (container, codec).
+PYAV_FORMATS = {".mp4": ("mp4", "mpeg4"), ".m4v": ("ipod", "mpeg4"), ".mov": ("mov", "mpeg4"),
+                ".avi": ("avi", "mpeg4"), ".webm": ("webm", "libvpx"),
+                ".mkv": ("matroska", "ffv1"), ".mpg": ("mpeg", "mpeg1video"),
+                ".mpeg": ("mpeg", "mpeg2video")}
+PILLOW_FORMATS = {".gif": "GIF", ".webp": "WEBP", ".png": "PNG", ".apng": "PNG"}
+
+
+def write_clip(path, num_frames=3, size=(16, 32)):
+    """An animation (Pillow) or a video (PyAV) chosen by the suffix of ``path``."""
+    frames = [np.full((*size, 3), 60 * t, dtype=np.uint8) for t in range(num_frames)]
+    suffix = path.suffix.lower()
+    if suffix in PILLOW_FORMATS:
+        images = [Image.fromarray(frame) for frame in frames]
+        images[0].save(path, format=PILLOW_FORMATS[suffix], save_all=True,
+                       append_images=images[1:], duration=100, lossless=True)
+        return
+    container_format, codec = PYAV_FORMATS[suffix]
+    with av.open(str(path), "w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=25)  # MPEG-1 allows only standard rates
+        stream.width, stream.height, stream.pix_fmt = size[1], size[0], "yuv420p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def test_every_suffix_video_folder_lists_is_a_clip_load_video_reads(tmp_path):
+    assert set(VIDEO_SUFFIXES) == PILLOW_FORMATS.keys() | PYAV_FORMATS.keys()
+    (tmp_path / "all").mkdir()
+    for suffix in sorted(VIDEO_SUFFIXES):
+        write_clip(tmp_path / "all" / f"clip{suffix.upper()}")  # suffixes match in any case
+    (tmp_path / "all" / "clip.txt").write_text("not a clip")
+    data = VideoFolder(tmp_path, num_frames=3, frame_size=(16, 32))
+    assert sorted(p.suffix.lower() for p in data.files) == sorted(VIDEO_SUFFIXES)
+    assert data.unreadable() == []
+    for path in data.files:
+        video = load_video(path)
+        assert video.shape == (3, 3, 16, 32), path.name
+        assert (video[:, 0, 8, 16] * 255 - torch.tensor([0, 60, 120])).abs().max() < 8, path.name

@@ -4,18 +4,16 @@ import os
 import struct
 import warnings
 import wave
-from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import torch
 from av.video.reformatter import Interpolation
+from conftest import FIXTURES
 from PIL import GifImagePlugin, Image
 
-from coursekit.video import VideoTooLargeError, load_video, save_gif
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from coursekit.video import VideoTooLargeError, load_video, natural_key, save_gif, to_uint8
 
 
 def moving_square(num_frames=6, size=(40, 48)):
@@ -394,6 +392,12 @@ def test_folder_is_read_in_natural_order(tmp_path):
     assert video[:, 0, 0, 0].tolist() == [20, 40, 60, 200, 220]
 
 
+def test_natural_key_orders_numbers_by_value():
+    names = ["frame_10.png", "Frame_2.png", "frame_1.png", "frame_1b.png"]
+    assert sorted(names, key=natural_key) == ["frame_1.png", "frame_1b.png", "Frame_2.png",
+                                              "frame_10.png"]
+
+
 def test_folder_with_different_frame_sizes_asks_for_size(tmp_path):
     Image.new("RGB", (8, 8)).save(tmp_path / "a1.png")
     Image.new("RGB", (8, 6)).save(tmp_path / "a2.png")
@@ -482,6 +486,8 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
     ({"max_frames": True}, "max_frames"), ({"step": True}, "step"),
     ({"max_bytes": 0}, "max_bytes"), ({"max_bytes": "2GB"}, "max_bytes"),
     ({"max_bytes": True}, "max_bytes"), ({"max_bytes": float("nan")}, "max_bytes"),
+    ({"size": np.array([3.5, 2])}, "size"), ({"size": np.int64(0)}, "size"),
+    ({"step": np.bool_(True)}, "step"),
 ])
 def test_bad_options(tmp_path, options, message):
     path = save_gif(torch.rand(2, 3, 4, 4), tmp_path / "a.gif")
@@ -578,7 +584,38 @@ def test_default_memory_bound_without_sysconf(tmp_path, monkeypatch):
         load_video(path)
 
 
-# --- save_gif --------------------------------------------------------------------------------
+# --- to_uint8 and save_gif ------------------------------------------------------------------
+
+
+def test_to_uint8_rounds_to_the_nearest_level_and_clamps():
+    # 0.2 * 255 = 51.0; 127.5 / 255 -> 128 (half to even); 0.9 * 255 = 229.5 -> 230 (229 if
+    # it truncated); 200.7 / 255 -> 201 (200 if it truncated); out of range is clamped.
+    values = torch.tensor([0.0, 0.2, 127.5 / 255, 0.9, 200.7 / 255, 1.0, -0.1, 1.2])
+    video = values.view(1, 1, 1, -1).expand(2, 3, 1, -1)  # (T, C, H, W) = (2, 3, 1, 8)
+    pixels = to_uint8(video)
+    assert pixels.shape == (2, 1, 8, 3) and pixels.dtype == torch.uint8
+    assert pixels[0, 0, :, 0].tolist() == [0, 51, 128, 230, 201, 255, 0, 255]
+    assert torch.equal(pixels[1], pixels[0]) and torch.equal(pixels[..., 2], pixels[..., 0])
+
+
+def test_to_uint8_keeps_uint8_and_turns_grey_into_three_channels():
+    video = torch.randint(0, 256, (3, 3, 4, 5), dtype=torch.uint8)
+    assert torch.equal(to_uint8(video), video.permute(0, 2, 3, 1))  # unchanged, channels last
+    grey = torch.rand(3, 1, 4, 5)
+    pixels = to_uint8(grey)
+    assert pixels.shape == (3, 4, 5, 3)
+    assert torch.equal(pixels, (grey * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+                       .expand(-1, -1, -1, 3))
+
+
+@pytest.mark.parametrize("video, message", [
+    (torch.rand(3, 8, 8), r"\(T, C, H, W\) tensor, got \(3, 8, 8\)"),
+    ([[0.5]], r"\(T, C, H, W\) tensor, got list"),
+    (torch.rand(2, 4, 8, 8), "1 or 3 channels.*C = 4"),
+])
+def test_to_uint8_names_what_it_got(video, message):
+    with pytest.raises(ValueError, match=message):
+        to_uint8(video)
 
 
 def test_save_gif_accepts_uint8_and_one_channel(tmp_path):
