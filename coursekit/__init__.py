@@ -1,14 +1,16 @@
 """coursekit: the code behind the lecture on understanding videos with CNNs and RNNs.
 
 Modules, named after the lecture's nouns:
-    video     files <-> (T, C, H, W) tensors
-    viewers   looking at frames (grid, player, animation)
+    video     (package) files <-> (T, C, H, W) tensors
+    viewers   looking at frames (grid, player, animation) and NotebookFigure, the figure
+              that shows itself in a notebook
     models    recurrent layers and attention by hand, the frame encoder, the video classifiers
-    data      data sets made on the fly (and the sample basketball clip)
-    train     fit, evaluate, checkpoints
+    data      (package) data sets made on the fly (and the sample basketball clip)
+    train     (package) fit, train_one_epoch, evaluate, checkpoints, learning-curve plots
     checks    instant feedback for the exercises at the end of each notebook
-    student   student copies of the notebooks, solutions replaced by stubs
-    slides    offline reveal.js decks of the notebooks
+    course    instructor tooling: student copies of the notebooks, offline slide decks
+
+Here: ``DATA_DIR`` (the sample data), ``set_seed`` and ``show_source``.
 """
 
 from __future__ import annotations
@@ -46,5 +48,8 @@ def show_source(obj):
     try:
         source = inspect.getsource(obj)
     except (TypeError, OSError) as error:
-        raise TypeError(f"cannot show the source of {obj!r}: {error}") from None
+        raise TypeError(
+            f"cannot show the source of {obj!r}: {error}. show_source takes a function, method "
+            "or class written in Python in a file, e.g. coursekit.show_source(ManualLSTM.step); "
+            "not an instance or a built-in") from None
     return Code(textwrap.dedent(source), language="python")

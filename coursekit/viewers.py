@@ -1,6 +1,7 @@
 """Looking at frames: a grid of stills, a player widget, and an animation that survives export.
 
-- ``show_frames``: a matplotlib grid of frames titled "frame t" (prints and exports everywhere).
+- ``show_frames``: a matplotlib grid of frames titled "frame t" (prints and exports everywhere),
+  drawn on a ``NotebookFigure``: a Figure that shows itself in a notebook.
 - ``frame_player``: an ipywidgets player (Play button, slider, image) for JupyterLab.
 - ``animate``: an animated image embedded in HTML; unlike widgets it still plays in exported
   HTML, in nbviewer and in the offline slide decks, where no kernel is running.
@@ -19,20 +20,28 @@ from PIL import Image
 
 from coursekit.video import save_gif, to_uint8
 
-__all__ = ["animate", "frame_player", "show_frames"]
+__all__ = ["Animation", "NotebookFigure", "animate", "frame_player", "show_frames"]
 
 
-class FrameGrid(Figure):
-    """A matplotlib Figure that shows itself in a notebook, with or without pyplot."""
+class NotebookFigure(Figure):
+    """A matplotlib Figure that shows itself in a notebook, with or without pyplot.
+
+    Made without pyplot, so pyplot does not manage it: as the last expression of a cell it is
+    shown once, as a PNG image (pyplot's inline backend would add a second copy of a figure
+    made with ``plt.subplots``), and it is freed with its last reference, not kept open until
+    ``plt.close``. ``fig.savefig(path)`` writes it, like any Figure. Build one as a Figure:
+    ``fig = NotebookFigure(figsize=(7, 3)); ax = fig.subplots()``.
+    """
 
     def _repr_png_(self) -> bytes:
+        """The figure as PNG file bytes, cropped to what is drawn: what a notebook shows."""
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", bbox_inches="tight")
         return buffer.getvalue()
 
 
 def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None = None,
-                ncols: int = 5, title: str | None = None, width: float = 1.6) -> Figure:
+                ncols: int = 5, title: str | None = None, width: float = 1.6) -> NotebookFigure:
     """A grid of frames, each titled with its index.
 
     Args:
@@ -44,7 +53,8 @@ def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None 
         width: width of one frame in inches.
 
     Returns:
-        A matplotlib Figure (a notebook displays it; ``fig.savefig(path)`` writes it).
+        A matplotlib Figure, one axes per frame shown (a notebook displays it once;
+        ``fig.savefig(path)`` writes it).
     """
     frames = to_uint8(video)
     every = every or max(1, math.ceil(len(frames) / max_frames))
@@ -52,7 +62,7 @@ def show_frames(video: torch.Tensor, *, max_frames: int = 10, every: int | None 
     ncols = min(ncols, len(shown))
     nrows = math.ceil(len(shown) / ncols)
     height = width * frames.shape[1] / frames.shape[2] + 0.3
-    fig = FrameGrid(figsize=(width * ncols, height * nrows + (0.3 if title else 0)))
+    fig = NotebookFigure(figsize=(width * ncols, height * nrows + (0.3 if title else 0)))
     axes = fig.subplots(nrows, ncols, squeeze=False).flatten()
     for ax in axes:
         ax.axis("off")
@@ -86,7 +96,8 @@ def frame_player(video: torch.Tensor, fps: float = 10, *, scale: float = 1.0):
     import ipywidgets as widgets
 
     if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps!r}")
+        raise ValueError(f"frame_player(video, fps=...) takes the playback speed in frames per "
+                         f"second, a number > 0 such as fps=10; got fps={fps!r}")
     frames = to_uint8(video)
     pngs = [_png(frame) for frame in frames]
     last = len(pngs) - 1

@@ -27,9 +27,12 @@ from coursekit.train import LOADABLE_MODELS, History, load_checkpoint, save_chec
 SMALL_MODELS = {  # one small instance of every model load_checkpoint may build
     CNN: lambda: CNN(in_channels=3, feat_dim=8, frame_size=(16, 16)),
     FrameAverageClassifier: lambda: FrameAverageClassifier(4, feat_dim=8, frame_size=(16, 16)),
-    ManualRNNVideoClassifier: lambda: ManualRNNVideoClassifier(4, 8, 8, frame_size=(16, 16)),
-    LSTMVideoClassifier: lambda: LSTMVideoClassifier(4, 8, 8, frame_size=(16, 16)),
-    GRUVideoClassifier: lambda: GRUVideoClassifier(4, 8, 8, frame_size=(16, 16)),
+    ManualRNNVideoClassifier: lambda: ManualRNNVideoClassifier(
+        4, feat_dim=8, hidden_dim=8, frame_size=(16, 16)),
+    LSTMVideoClassifier: lambda: LSTMVideoClassifier(
+        4, feat_dim=8, hidden_dim=8, frame_size=(16, 16)),
+    GRUVideoClassifier: lambda: GRUVideoClassifier(
+        4, feat_dim=8, hidden_dim=8, frame_size=(16, 16)),
     TransformerVideoClassifier: lambda: TransformerVideoClassifier(
         4, feat_dim=8, frame_size=(16, 16), num_layers=1, num_heads=2, max_frames=8),
 }
@@ -72,12 +75,19 @@ def test_every_loadable_model_round_trips(tmp_path, cls):
     torch.testing.assert_close(loaded(inputs), model(inputs), rtol=0, atol=0)
 
 
-def test_a_checkpoint_naming_the_defining_module_still_loads(tmp_path):
-    model = small_lstm()  # save_checkpoint used to store type(model).__module__
-    path = craft(tmp_path / "old.pt", "coursekit.models.classifiers.LSTMVideoClassifier",
-                 model.config, model.state_dict())
+FORMER_NAMES = {  # what save_checkpoint stored before: the defining module of the time
+    CNN: "coursekit.models.classifiers.CNN",
+    LSTMVideoClassifier: "coursekit.models.classifiers.LSTMVideoClassifier",
+    TransformerVideoClassifier: "coursekit.models.attention.TransformerVideoClassifier",
+}
+
+
+@pytest.mark.parametrize("cls", FORMER_NAMES, ids=lambda cls: cls.__name__)
+def test_a_checkpoint_naming_the_former_defining_module_still_loads(tmp_path, cls):
+    model = SMALL_MODELS[cls]()  # even after the class moved to another module
+    path = craft(tmp_path / "old.pt", FORMER_NAMES[cls], model.config, model.state_dict())
     loaded, _ = load_checkpoint(path)
-    assert type(loaded) is LSTMVideoClassifier
+    assert type(loaded) is cls
 
 
 def test_a_crafted_save_gif_checkpoint_writes_no_file(tmp_path):
@@ -95,7 +105,7 @@ def test_a_crafted_write_student_copies_checkpoint_writes_no_notebook(tmp_path):
     notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (source / "01_intro.ipynb").write_text(json.dumps(notebook))
     out = tmp_path / "anywhere"
-    path = craft(tmp_path / "student.pt", "coursekit.student.write_student_copies",
+    path = craft(tmp_path / "student.pt", "coursekit.course.student.write_student_copies",
                  {"source_dir": str(source), "out_dir": str(out)})
     with pytest.raises(ValueError, match="builds only coursekit's CNN, FrameAverageClassifier"):
         load_checkpoint(path)

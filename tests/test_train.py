@@ -1,8 +1,12 @@
 """coursekit.train: fit (history, best weights, Ctrl-C), evaluate, checkpoints, plots."""
 
 import copy
+import inspect
 import math
+import re
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -13,6 +17,8 @@ from coursekit.data import MovingShapes
 from coursekit.models import FrameAverageClassifier, LSTMVideoClassifier
 from coursekit.train import (
     History,
+    TrainingStopped,
+    confusion_counts,
     evaluate,
     fit,
     load_checkpoint,
@@ -20,7 +26,9 @@ from coursekit.train import (
     plot_confusion,
     plot_history,
     save_checkpoint,
+    train_one_epoch,
 )
+from coursekit.viewers import NotebookFigure
 
 CLASSES = ["moves right", "moves left", "grows", "shrinks"]
 
@@ -48,6 +56,15 @@ def test_set_seed_is_the_one_from_coursekit():
     from coursekit import train
 
     assert train.set_seed is coursekit.set_seed
+
+
+def test_the_package_exports_every_name_the_single_module_did():
+    from coursekit import train
+
+    before = {"LOADABLE_MODELS", "History", "evaluate", "fit", "load_checkpoint", "pick_device",
+              "plot_confusion", "confusion_counts", "plot_history", "save_checkpoint", "set_seed"}
+    assert before | {"train_one_epoch", "TrainingStopped"} <= set(train.__all__)
+    assert all(getattr(train, name) is not None for name in train.__all__)
 
 
 def test_pick_device():
@@ -327,6 +344,86 @@ def test_weights_broken_by_the_last_step_of_an_epoch_are_never_kept():
     assert same_weights(weights(model), start)
 
 
+# --- train_one_epoch: the gradient steps notebook 06 shows -----------------------------------
+
+
+def test_train_one_epoch_shows_the_whole_step_in_order():
+    source = inspect.getsource(train_one_epoch)  # what coursekit.show_source displays
+    step = ["logits = model(videos)", "loss = F.cross_entropy(logits, labels)",
+            "optimizer.zero_grad()", "loss.backward()", "nn.utils.clip_grad_norm_(",
+            "optimizer.step()"]
+    positions = [source.find(line) for line in step]
+    assert -1 not in positions and positions == sorted(positions)
+    assert "optimizer.step()" in coursekit.show_source(train_one_epoch).data
+
+
+def test_show_source_refuses_what_has_no_source_with_the_fix():
+    with pytest.raises(TypeError, match=r"cannot show the source of <built-in function len>.*"
+                                        r"show_source\(ManualLSTM\.step\)"):
+        coursekit.show_source(len)
+
+
+class CountingSGD(torch.optim.SGD):
+    def __init__(self, parameters, lr):
+        super().__init__(parameters, lr=lr)
+        self.steps = 0
+
+    def step(self, closure=None):
+        self.steps += 1
+        return super().step(closure)
+
+
+def test_train_one_epoch_with_a_zero_learning_rate_measures_what_evaluate_does():
+    train_loader, _ = tiny_loaders()  # 4 batches
+    model = tiny_model()
+    start = weights(model)
+    optimizer = CountingSGD(model.parameters(), lr=0.0)
+    loss, accuracy = train_one_epoch(model, train_loader, optimizer, progress=False)
+    assert optimizer.steps == len(train_loader) and same_weights(weights(model), start)
+    assert model.training and isinstance(loss, float) and isinstance(accuracy, float)
+    results = evaluate(model, train_loader)
+    assert loss == pytest.approx(results["loss"], rel=1e-5)
+    assert accuracy == pytest.approx(results["accuracy"])
+
+
+def test_train_one_epoch_steps_and_lowers_the_loss():
+    train_loader, _ = tiny_loaders()
+    model = tiny_model()
+    before = evaluate(model, train_loader)["loss"]
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for epoch in range(3):
+        train_one_epoch(model, train_loader, optimizer, epoch=epoch, epochs=3, progress=False)
+    assert evaluate(model, train_loader)["loss"] < before
+
+
+def test_train_one_epoch_takes_no_step_on_a_nan_batch_and_says_why():
+    train_loader, _ = tiny_loaders()
+    model = tiny_model()
+    start = weights(model)
+    optimizer = CountingSGD(model.parameters(), lr=0.1)
+    with pytest.raises(TrainingStopped, match=r"the loss is nan at epoch 3, batch 1\. The videos"):
+        train_one_epoch(model, NaNClipLoader(train_loader, at=1), optimizer, epoch=2,
+                        progress=False)
+    assert optimizer.steps == 0 and same_weights(weights(model), start)
+
+
+def test_train_one_epoch_refuses_an_empty_loader():
+    with pytest.raises(ValueError, match="gave no batch"):
+        train_one_epoch(tiny_model(), [], torch.optim.SGD(tiny_model().parameters(), lr=0.1))
+
+
+@pytest.mark.parametrize("epochs", [2.0, True, -1, "3"])
+def test_fit_refuses_epochs_that_are_not_a_count(epochs):
+    train_loader, _ = tiny_loaders()
+    with pytest.raises(ValueError, match=rf"epochs=5; got {re.escape(repr(epochs))}$"):
+        fit(tiny_model(), train_loader, epochs=epochs, progress=False)
+
+
+def test_fit_takes_a_numpy_count_of_epochs():
+    train_loader, _ = tiny_loaders()
+    assert fit(tiny_model(), train_loader, epochs=np.int64(1), progress=False).epochs == 1
+
+
 def test_evaluate_returns_loss_accuracy_predictions_labels():
     _, val_loader = loaders()
     model = small_lstm().train()
@@ -397,3 +494,30 @@ def test_plots():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
     assert ax.images[0].get_array().tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
     assert fig._repr_png_()[:4] == b"\x89PNG"
+
+
+def test_plots_are_notebook_figures_that_pyplot_does_not_show_again():
+    plt.close("all")
+    history = History(train_loss=[1.0], train_accuracy=[0.4], seconds=[1.0], best_epoch=0)
+    figures = [plot_history(history), plot_confusion([0, 1], [1, 1], ["a", "b"])]
+    assert all(isinstance(fig, NotebookFigure) for fig in figures)
+    assert plt.get_fignums() == []  # so the inline backend does not draw a second copy
+
+
+def test_confusion_counts():
+    counts = confusion_counts([0, 1, 1, 2], [0, 1, 2, 2], 3)
+    assert counts.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert confusion_counts([], [], 2).tolist() == [[0, 0], [0, 0]]
+
+
+@pytest.mark.parametrize(("labels", "predictions", "message"), [
+    ([0, 1, 3], [0, 1, 1], r"labels should be class indices in \[0, 3\) .* from 0 to 3: give"),
+    ([0, 1, 2], [0, -1, 1], r"predictions should be class indices in \[0, 3\) .* from -1 to 1"),
+    ([0, 1, 2], [0, 1], r"both be \(N,\).* got \(3,\) and \(2,\)"),
+    ([0, 1, 2], [0.0, 1.0, 2.0], r"predictions should be class indices \(ints\).*argmax"),
+])
+def test_confusion_counts_refuses_what_is_not_a_class_index(labels, predictions, message):
+    with pytest.raises(ValueError, match=message):
+        confusion_counts(labels, predictions, 3)
+    with pytest.raises(ValueError, match=message):
+        plot_confusion(labels, predictions, ["a", "b", "c"])

@@ -3,13 +3,15 @@
 import io
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import pytest
 import torch
+from IPython.core.formatters import DisplayFormatter
 from matplotlib.figure import Figure
 from PIL import Image
 
 from coursekit.video import load_video
-from coursekit.viewers import Animation, animate, frame_player, show_frames
+from coursekit.viewers import Animation, NotebookFigure, animate, frame_player, show_frames
 
 
 def clip(num_frames=12, channels=3):
@@ -25,6 +27,27 @@ def test_show_frames_is_a_titled_grid():
     assert isinstance(fig, Figure)
     assert titles(fig) == [f"frame {t}" for t in range(5)]
     assert fig.get_suptitle() == "a clip"
+
+
+def test_show_frames_shows_itself_once_as_an_image_in_a_notebook():
+    plt.close("all")
+    fig = show_frames(clip(3), width=1.0)
+    assert isinstance(fig, NotebookFigure)
+    assert plt.get_fignums() == []  # not pyplot's: its inline backend draws no second copy
+    shown, _ = DisplayFormatter().format(fig)  # what IPython shows for a cell's last value
+    image = Image.open(io.BytesIO(shown["image/png"]))
+    assert image.format == "PNG" and 100 < image.width < 400  # three 1-inch frames, cropped
+    assert shown["text/plain"].startswith("<NotebookFigure size")  # the text-only fallback
+
+
+def test_a_notebook_figure_is_built_like_any_figure():
+    fig = NotebookFigure(figsize=(2, 1))
+    fig.subplots().plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    assert Image.open(buffer).size == (200, 100)  # 2 x 1 inches at 100 dpi
+    shown = Image.open(io.BytesIO(fig._repr_png_()))
+    assert shown.format == "PNG" and 150 < shown.width < 250  # cropped to what is drawn
 
 
 def test_show_frames_spreads_long_clips_and_honours_every():
@@ -54,6 +77,12 @@ def test_frame_player_slider_changes_the_frame():
     assert image.value != first
     shown = Image.open(io.BytesIO(image.value))
     assert shown.getpixel((0, 0)) == (255, 255, 255)  # the last frame of the ramp is white
+
+
+@pytest.mark.parametrize("fps", [0, -5])
+def test_frame_player_refuses_a_speed_that_is_not_positive(fps):
+    with pytest.raises(ValueError, match=rf"frames per second, a number > 0 .*got fps={fps}$"):
+        frame_player(clip(4), fps=fps)
 
 
 def test_animate_embeds_a_gif_of_every_frame(tmp_path):

@@ -1,0 +1,308 @@
+"""The training loop: fit (epochs, best weights, Ctrl-C), one epoch of steps, evaluate.
+
+A loader yields batches ``(videos: (B, T, C, H, W), labels: (B,))``; the model maps videos to
+logits (B, K). Nothing here is specific to videos: any classifier and loader of that kind works.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from coursekit.models import is_count
+from coursekit.train.history import PER_EPOCH, History
+
+__all__ = ["TrainingStopped", "evaluate", "fit", "pick_device", "train_one_epoch"]
+
+
+def pick_device(device=None) -> torch.device:
+    """The device to train on: ``device`` if given, else cuda, then mps (Apple), then cpu."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class TrainingStopped(Exception):
+    """Training cannot go on: a loss or the weights became NaN or inf.
+
+    ``train_one_epoch`` raises it, with a message saying where and the likely cause; ``fit``
+    catches it, keeps the message in ``history.stopped`` and returns the best weights.
+    """
+
+
+def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: float = 2e-3,
+        weight_decay: float = 0.0, max_grad_norm: float | None = 1.0, device=None,
+        progress: bool = True, optimizer: torch.optim.Optimizer | None = None,
+        history: History | None = None, on_epoch_end=None) -> History:
+    """Train ``model`` with Adam and cross-entropy for ``epochs`` epochs; return the History.
+
+    Args:
+        model: maps videos (B, T, C, H, W) to logits (B, K).
+        train_loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
+        val_loader: optional; measured after every epoch, and picks the weights kept.
+        epochs: number of passes over ``train_loader``.
+        lr: Adam's learning rate (ignored when ``optimizer`` is given).
+        weight_decay: Adam's L2 penalty (ignored when ``optimizer`` is given).
+        max_grad_norm: gradients are scaled down when their norm exceeds this (clipping
+            keeps one bad batch from wrecking a recurrent network); None turns it off.
+        device: "cpu", "cuda", ...; None picks cuda, then mps, then cpu.
+        progress: show a progress bar per epoch with the running loss and accuracy.
+        optimizer: an optimizer over ``model.parameters()``, e.g. to resume training with
+            the state saved in a checkpoint; None creates Adam(lr, weight_decay).
+        history: a History to continue (resuming), made with a validation set if and only
+            if ``val_loader`` is given; None starts a new one.
+        on_epoch_end: optional ``callback(history)``, called after every epoch.
+
+    Returns:
+        The History. The model ends with the weights of its best epoch: highest validation
+        accuracy (ties: lower validation loss) with a validation set, lowest training loss
+        without. Ctrl-C (KeyboardInterrupt) stops training cleanly: fit returns the history
+        of the finished epochs with the best weights loaded (the starting weights if no epoch
+        finished). A NaN or inf loss (training or validation) stops training too, without
+        raising: fit prints why (epoch, batch, likely cause: NaN or inf in the videos, a
+        learning rate too high, no gradient clipping), keeps that text in ``history.stopped``
+        and returns with the best weights. An epoch with a NaN or inf loss is never the best,
+        and no step is taken on a batch whose loss is NaN or inf.
+    """
+    if not is_count(epochs) or epochs < 0:
+        raise ValueError(f"fit(..., epochs=...) takes the number of passes over train_loader, "
+                         f"a whole number >= 0 such as epochs=5; got {epochs!r}")
+    _check_history(history, val_loader is not None)
+    device = pick_device(device)
+    model.to(device)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = history if history is not None else History()
+    history.interrupted, history.stopped = False, None
+    best_weights = copy.deepcopy(model.state_dict())
+    best_score = None if history.best_epoch is None else _epoch_score(history, history.best_epoch)
+    first = history.epochs
+    try:
+        for epoch in range(first, first + epochs):
+            start = time.perf_counter()
+            train = train_one_epoch(model, train_loader, optimizer, max_grad_norm=max_grad_norm,
+                                    device=device, progress=progress, epoch=epoch,
+                                    epochs=first + epochs)
+            val = evaluate(model, val_loader, device=device) if val_loader is not None else None
+            _record_epoch(history, *train, val, time.perf_counter() - start)
+            score = _epoch_score(history, epoch)
+            if score is not None and (best_score is None or score > best_score):
+                best_score, best_weights = score, copy.deepcopy(model.state_dict())
+                history.best_epoch = epoch
+            if progress:
+                print(_epoch_summary(history, epoch))
+            if on_epoch_end is not None:
+                on_epoch_end(history)
+            if score is None:
+                raise TrainingStopped(_non_finite_validation(history, epoch))
+    except KeyboardInterrupt:
+        _drop_unfinished_epoch(history, val_loader is not None)
+        history.interrupted = True
+        print(f"Interrupted after {history.epochs} finished epochs; the model keeps "
+              f"{_kept_weights(history)}.")
+    except TrainingStopped as stop:
+        history.stopped = f"{stop} The model keeps {_kept_weights(history)}."
+        print(history.stopped)
+    model.load_state_dict(best_weights)
+    return history
+
+
+def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, *,
+                    max_grad_norm: float | None = 1.0, device=None, progress: bool = True,
+                    epoch: int = 0, epochs: int | None = None) -> tuple[float, float]:
+    """One pass over ``loader``, one gradient step per batch -> (mean loss, accuracy).
+
+    Args:
+        model: maps videos (B, T, C, H, W) to logits (B, K); set to training mode here.
+        loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
+        optimizer: an optimizer over ``model.parameters()``, e.g. Adam.
+        max_grad_norm: gradients are scaled down when their norm exceeds this; None: no
+            clipping.
+        device: where the batches go; None: where the model's weights are.
+        progress: show a progress bar with the running loss and accuracy.
+        epoch, epochs: this epoch's index (0-based) and the number of epochs, for the bar
+            and the messages.
+
+    Returns:
+        ``(loss, accuracy)``: floats, the mean cross-entropy and the fraction of clips
+        predicted right, over the epoch's batches (measured as the weights changed).
+
+    Raises:
+        TrainingStopped: a batch's loss is NaN or inf (no step is taken on it), or the
+            weights hold NaN or inf at the end; the message says where and the likely cause.
+    """
+    from tqdm.auto import tqdm
+
+    device = pick_device(device) if device is not None else _model_device(model)
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    desc = f"epoch {epoch + 1}" + (f"/{epochs}" if epochs else "")
+    with tqdm(loader, desc=desc, disable=not progress, leave=False) as bar:
+        for batch, (videos, labels) in enumerate(bar, start=1):
+            videos, labels = videos.to(device), labels.to(device)  # (B, T, C, H, W), (B,)
+            logits = model(videos)  # (B, K)
+            loss = F.cross_entropy(logits, labels)
+            if not torch.isfinite(loss):
+                raise TrainingStopped(_non_finite_loss(loss.item(), videos, epoch, batch,
+                                                       optimizer, max_grad_norm))
+            optimizer.zero_grad()
+            loss.backward()
+            if max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+            optimizer.step()
+            total_loss += loss.item() * len(labels)
+            correct += (logits.argmax(dim=1) == labels).sum().item()
+            seen += len(labels)
+            bar.set_postfix(loss=f"{total_loss / seen:.3f}", accuracy=f"{correct / seen:.1%}")
+    if seen == 0:
+        raise ValueError("the training loader gave no batch: is the data set empty?")
+    _check_finite_weights(model, epoch)
+    return total_loss / seen, correct / seen
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, *, device=None) -> dict:
+    """Run ``model`` over every batch of ``loader`` without training it.
+
+    Args:
+        model: maps videos (B, T, C, H, W) to logits (B, K).
+        loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
+        device: where the batches go; None: where the model's weights are.
+
+    Returns a dict:
+        loss: float, mean cross-entropy per clip.
+        accuracy: float in [0, 1].
+        logits: (N, K) float32 on the CPU, N = number of clips in the loader.
+        predictions: (N,) int64, the arg-max class of each clip.
+        labels: (N,) int64, the true classes.
+    """
+    device = pick_device(device) if device is not None else _model_device(model)
+    was_training = model.training
+    model.eval()
+    all_logits, all_labels = [], []
+    for videos, labels in loader:
+        all_logits.append(model(videos.to(device)).float().cpu())
+        all_labels.append(torch.as_tensor(labels).cpu())
+    model.train(was_training)
+    if not all_logits:
+        raise ValueError("the loader gave no batch: is the data set empty?")
+    logits, labels = torch.cat(all_logits), torch.cat(all_labels)
+    predictions = logits.argmax(dim=1)
+    return {
+        "loss": F.cross_entropy(logits, labels).item(),
+        "accuracy": (predictions == labels).float().mean().item(),
+        "logits": logits,
+        "predictions": predictions,
+        "labels": labels,
+    }
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+# --- Keeping the History consistent --------------------------------------------------------------
+
+
+def _check_history(history: History | None, with_val: bool) -> None:
+    """A History to continue needs one entry per epoch in each list this run fills."""
+    if history is None:
+        return
+    lengths = {name: len(getattr(history, name)) for name in PER_EPOCH}
+    expected = {name: 0 if name.startswith("val_") and not with_val else history.epochs
+                for name in PER_EPOCH}
+    if lengths != expected:
+        raise ValueError(
+            f"cannot continue this History: its lists have lengths {lengths}, but continuing it "
+            f"{'with' if with_val else 'without'} a validation set needs {expected}. Continue it "
+            "with the same kind of loaders it was made with (val_loader given or not), or start "
+            "a new one (history=None)"
+        )
+
+
+def _record_epoch(history: History, loss, accuracy, val: dict | None, seconds: float) -> None:
+    """Append one finished epoch (training and validation) to every per-epoch list at once."""
+    history.train_loss.append(loss)
+    history.train_accuracy.append(accuracy)
+    if val is not None:
+        history.val_loss.append(val["loss"])
+        history.val_accuracy.append(val["accuracy"])
+    history.seconds.append(seconds)
+
+
+def _drop_unfinished_epoch(history: History, with_val: bool) -> None:
+    """After Ctrl-C in the middle of ``_record_epoch``: cut the lists to the epochs in all."""
+    lists = [getattr(history, name) for name in PER_EPOCH
+             if with_val or not name.startswith("val_")]
+    finished = min(len(values) for values in lists)
+    for values in lists:
+        del values[finished:]
+
+
+def _kept_weights(history: History) -> str:
+    """Which weights fit leaves in the model, 1-based as printed."""
+    if history.best_epoch is None:
+        return "the starting weights"
+    return f"the weights of epoch {history.best_epoch + 1}"
+
+
+def _epoch_score(history: History, epoch: int):
+    """Bigger is better: (val accuracy, -val loss) with a validation set, else (-train loss,).
+
+    None if a value is NaN or inf: such an epoch is never the best (NaN compares False).
+    """
+    if history.val_accuracy:
+        score: tuple[float, ...] = (history.val_accuracy[epoch], -history.val_loss[epoch])
+    else:
+        score = (-history.train_loss[epoch],)
+    return score if all(math.isfinite(value) for value in score) else None
+
+
+def _epoch_summary(history: History, epoch: int) -> str:
+    text = (f"epoch {epoch + 1}: train loss {history.train_loss[epoch]:.3f}, "
+            f"accuracy {history.train_accuracy[epoch]:.1%}")
+    if history.val_accuracy:
+        text += (f" | val loss {history.val_loss[epoch]:.3f}, "
+                 f"accuracy {history.val_accuracy[epoch]:.1%}")
+    return text + f" | {history.seconds[epoch]:.1f} s"
+
+
+# --- Why training stopped -------------------------------------------------------------------------
+
+
+def _non_finite_loss(loss: float, videos, epoch, batch, optimizer, max_grad_norm) -> str:
+    """Why a batch's loss is NaN or inf: NaN/inf in its videos, or weights that diverged."""
+    where = f"Training stopped: the loss is {loss} at epoch {epoch + 1}, batch {batch}."
+    if not torch.isfinite(videos).all():
+        return where + (" The videos of that batch hold NaN or inf values: find and fix them in "
+                        "the data set (torch.isfinite(videos).all() should be True).")
+    lr = optimizer.param_groups[0]["lr"]
+    clipping = ("gradient clipping is off (max_grad_norm=None; try 1.0)" if max_grad_norm is None
+                else f"gradients are clipped at max_grad_norm={max_grad_norm}")
+    return where + (f" Its videos are finite, so the weights diverged: the learning rate lr={lr:g} "
+                    f"is likely too high (try 10 times smaller); {clipping}.")
+
+
+def _check_finite_weights(model: nn.Module, epoch: int) -> None:
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise TrainingStopped(
+            f"Training stopped: the weights hold NaN or inf values after epoch {epoch + 1}, "
+            "though every loss was finite: the learning rate is likely too high (try 10 times "
+            "smaller; gradient clipping, max_grad_norm=1.0, also helps)."
+        )
+
+
+def _non_finite_validation(history: History, epoch: int) -> str:
+    return (f"Training stopped: the validation loss is {history.val_loss[epoch]} at epoch "
+            f"{epoch + 1}, though every training loss was finite: check the validation clips for "
+            "NaN or inf values (torch.isfinite(videos).all() should be True).")
