@@ -26,9 +26,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from conftest import NOTEBOOKS, NOTEBOOKS_DIR, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SHOTS = REPO / "build" / "e2e"
 SLIDES = REPO / "build" / "slides"
 # $CHROMIUM names another Chromium-based browser (GitHub's runners have /usr/bin/google-chrome).
@@ -295,10 +294,10 @@ def test_rise_slideshow_runs_the_frame_player(lab, page):
 @pytest.fixture(scope="module")
 def decks():
     """Build the decks exactly as ``make slides`` does (needs npm once, then offline)."""
-    from coursekit.slides import build_decks
+    from coursekit.course.slides import build_decks
 
     try:
-        return {deck.stem: deck for deck in build_decks(REPO / "notebooks", SLIDES)}
+        return {deck.stem: deck for deck in build_decks(NOTEBOOKS_DIR, SLIDES)}
     except RuntimeError as error:
         if shutil.which("npm") is None:
             pytest.skip(f"cannot build the offline decks: {error}")
@@ -341,7 +340,7 @@ def test_offline_deck_opens_and_moves_on_without_network(decks, page, name):
     page.wait_for_timeout(500)
     _shot(page, f"deck-{name}-next")
 
-    if _has_math(REPO / "notebooks" / f"{name}.ipynb"):
+    if _has_math(NOTEBOOKS_DIR / f"{name}.ipynb"):
         page.wait_for_function("document.querySelectorAll('mjx-container').length > 0")
         assert page.locator("mjx-merror").count() == 0, "MathJax could not typeset a formula"
     assert blocked == [], f"the deck asked the network for {blocked}"

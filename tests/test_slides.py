@@ -10,17 +10,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_student import (
+from conftest import NOTEBOOKS, NOTEBOOKS_DIR, REPO
+from notebook_samples import (
     BROKEN_NOTEBOOKS,
     assert_refused_and_untouched,
     notebook_folder,
+    run_command,
     tiny_notebook,
 )
 
-from coursekit import slides
+from coursekit.course import deck_libraries, slides
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 NPM_DIR = REPO / "build" / "npm"  # shared with `make slides`, so npm runs at most once
 
 
@@ -57,7 +57,7 @@ def test_deck_starts_with_a_title_slide(notebook):
 def deck_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("slides")
     try:
-        slides.build_decks(REPO / "notebooks", out, npm_dir=NPM_DIR)
+        slides.build_decks(NOTEBOOKS_DIR, out, npm_dir=NPM_DIR)
     except RuntimeError as error:
         if shutil.which("npm") is None:
             pytest.skip(str(error))
@@ -150,15 +150,22 @@ def test_bad_slide_type_names_the_cell(tmp_path):
 
 
 def test_missing_npm_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setattr(slides.shutil, "which", lambda name: None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on it
     with pytest.raises(RuntimeError, match="needs npm"):
-        slides.fetch_libraries(tmp_path / "npm")
+        deck_libraries.fetch_libraries(tmp_path / "npm")
 
 
 def test_command_line_reports_a_missing_folder(tmp_path, capsys):
     assert slides.main([str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
-    assert "no .ipynb files" in capsys.readouterr().err
+    assert "no numbered notebooks (NN_*.ipynb)" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_command_line_help():
+    result = run_command("coursekit.course.slides", "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m coursekit.course.slides")
+    assert "notebook_dir" in result.stdout and "out_dir" in result.stdout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,12 +175,13 @@ def test_command_line_reports_a_missing_folder(tmp_path, capsys):
 def fake_npm(npm_dir: Path) -> Path:
     """reveal.js and MathJax laid out as npm would install them, with empty files: enough to
     build decks offline (they would not display). Returns npm_dir."""
-    versions = {"reveal.js": slides.REVEAL_VERSION, "mathjax": slides.MATHJAX_VERSION}
+    versions = {"reveal.js": deck_libraries.REVEAL_VERSION,
+                "mathjax": deck_libraries.MATHJAX_VERSION}
     for package, version in versions.items():
         root = npm_dir / "node_modules" / package
         root.mkdir(parents=True)
         (root / "package.json").write_text(json.dumps({"version": version}))
-        for part in slides._BUNDLED[package]:
+        for part in deck_libraries.BUNDLED_FILES[package]:
             is_file = "." in Path(part).name or part == "LICENSE"
             target = root / part if is_file else root / part / "placeholder.txt"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +192,7 @@ def fake_npm(npm_dir: Path) -> Path:
 @pytest.mark.parametrize("kind", BROKEN_NOTEBOOKS)
 def test_command_line_names_a_broken_notebook_and_writes_nothing(tmp_path, kind):
     fake_npm(tmp_path / "npm")  # where the command looks, next to OUT: no npm, no network
-    assert_refused_and_untouched("coursekit.slides", tmp_path, kind)
+    assert_refused_and_untouched("coursekit.course.slides", tmp_path, kind)
 
 
 def test_a_broken_notebook_is_found_before_npm_runs(tmp_path, monkeypatch):
@@ -201,7 +209,7 @@ def test_a_broken_notebook_is_found_before_npm_runs(tmp_path, monkeypatch):
 def test_decks_are_written_together_or_not_at_all(tmp_path, monkeypatch):
     """If the third deck cannot be made, the first two are not left behind either."""
     notebook_folder(tmp_path / "notebooks", nbformat.writes(tiny_notebook()).encode())
-    real = slides._exporter()
+    real = slides.deck_exporter()
     made = []
 
     class FailsOnTheThird:
@@ -211,7 +219,7 @@ def test_decks_are_written_together_or_not_at_all(tmp_path, monkeypatch):
                 raise RuntimeError("nbconvert failed")
             return real.from_notebook_node(notebook, **kwargs)
 
-    monkeypatch.setattr(slides, "_exporter", FailsOnTheThird)
+    monkeypatch.setattr(slides, "deck_exporter", FailsOnTheThird)
     with pytest.raises(RuntimeError, match="nbconvert failed"):
         slides.build_decks(tmp_path / "notebooks", tmp_path / "out",
                            npm_dir=fake_npm(tmp_path / "npm"))
@@ -222,6 +230,7 @@ def test_decks_are_written_together_or_not_at_all(tmp_path, monkeypatch):
 
 def test_decks_join_the_files_already_in_the_output_folder(tmp_path):
     notebook_folder(tmp_path / "notebooks", nbformat.writes(tiny_notebook()).encode())
+    nbformat.write(tiny_notebook(), tmp_path / "notebooks" / "Untitled.ipynb")  # gets no deck
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("not made by the build")

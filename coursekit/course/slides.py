@@ -1,50 +1,38 @@
 """Offline slide decks: one reveal.js HTML file per notebook, built from its stored outputs.
 
-    python -m coursekit.slides notebooks build/slides      (what ``make slides`` runs)
+    python -m coursekit.course.slides notebooks build/slides      (what ``make slides`` runs)
 
 A deck needs no kernel and no network: reveal.js, MathJax and their fonts are copied into
-``build/slides/lib/`` next to the decks, and every ``<script src>`` / ``<link href>`` is a
-relative path. Copy the whole ``build/slides/`` folder to the lecture-hall laptop and open
+``build/slides/lib/`` next to the decks (``coursekit.course.deck_libraries`` fetches them with
+npm once, into ``build/npm``), and every ``<script src>`` / ``<link href>`` is a relative
+path. Copy the whole ``build/slides/`` folder to the lecture-hall laptop and open
 ``index.html`` (or any deck) in a browser.
-
-reveal.js and MathJax come from the npm registry: the first build runs
-``npm install --prefix build/npm reveal.js@REVEAL_VERSION mathjax@MATHJAX_VERSION`` (needs
-Node.js and a network once); later builds reuse ``build/npm`` and work offline.
 
 Each cell's ``slideshow.slide_type`` metadata (slide, subslide, fragment, -, skip, notes)
 decides where it goes, exactly as in the live RISE slideshow. Widgets (``frame_player``) need
 a running kernel, so a deck shows a short note in their place and drops progress bars;
 ``viewers.animate`` output is an embedded GIF and plays in the deck.
 
-Every notebook is read and checked before npm runs or anything is written: a broken one
-(not JSON, not UTF-8, not a valid notebook, a cell without a valid slide_type) stops the
-build with a one-line error naming it, exit status 2, and ``build/slides`` stays as it was.
+Every course notebook (``NN_*.ipynb``) is read and checked before npm runs or anything is
+written: a broken one (not JSON, not UTF-8, not a valid notebook, a cell without a valid
+slide_type) stops the build with a one-line error naming it, exit status 2, and
+``build/slides`` stays as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from coursekit.student import read_notebook, write_files_together
+from coursekit.course.deck_libraries import bundle_libraries, fetch_libraries
+from coursekit.course.notebooks import course_notebooks, read_notebook, write_files_together
 
-__all__ = ["REVEAL_VERSION", "MATHJAX_VERSION", "build_decks", "fetch_libraries",
-           "notebook_to_deck"]
+__all__ = ["SLIDE_TYPES", "build_decks", "deck_exporter", "main", "notebook_to_deck"]
 
-REVEAL_VERSION = "5.2.1"
-MATHJAX_VERSION = "3.2.2"
-
+#: The values of a cell's ``metadata.slideshow.slide_type`` that RISE and nbconvert know.
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
-
-# The files a deck loads, relative to each npm package, copied to lib/<package>/.
-_BUNDLED = {
-    "reveal.js": ["dist", "plugin/notes", "LICENSE"],
-    "mathjax": ["es5/tex-chtml-full.js", "es5/output/chtml/fonts/woff-v2", "LICENSE"],
-}
 
 # A template on top of nbconvert's reveal template: the same slide structure, but every
 # script and style sheet is local, and nothing needs require.js, jQuery or a CDN.
@@ -92,67 +80,8 @@ Reveal.initialize({
 """
 
 
-def _run_npm(npm_dir: Path) -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError(
-            "coursekit.slides needs npm (it comes with Node.js) once, to fetch "
-            f"reveal.js {REVEAL_VERSION} and MathJax {MATHJAX_VERSION} from the npm registry; "
-            "npm was not found on PATH. Install Node.js (e.g. `sudo apt install npm`, "
-            "`conda install -c conda-forge nodejs`, or https://nodejs.org) and run again. "
-            f"After the first build the libraries stay in {npm_dir} and no network is needed."
-        )
-    command = [npm, "install", "--prefix", str(npm_dir), "--no-audit", "--no-fund",
-               "--loglevel=error", f"reveal.js@{REVEAL_VERSION}", f"mathjax@{MATHJAX_VERSION}"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"`{' '.join(command)}` failed (exit code {result.returncode}); is the npm "
-            "registry reachable from this machine (network, proxy)? npm said:\n"
-            + result.stderr[-2000:]
-        )
-
-
-def _installed_version(package_dir: Path) -> str | None:
-    import json
-
-    try:
-        return json.loads((package_dir / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def fetch_libraries(npm_dir: Path) -> Path:
-    """Make sure reveal.js and MathJax are installed under ``npm_dir``; return node_modules.
-
-    Runs npm only when the pinned versions are not there yet, so rebuilding is offline.
-    """
-    npm_dir = Path(npm_dir)
-    modules = npm_dir / "node_modules"
-    wanted = {"reveal.js": REVEAL_VERSION, "mathjax": MATHJAX_VERSION}
-    if any(_installed_version(modules / name) != version for name, version in wanted.items()):
-        npm_dir.mkdir(parents=True, exist_ok=True)
-        _run_npm(npm_dir)
-    for name, version in wanted.items():
-        found = _installed_version(modules / name)
-        if found != version:
-            raise RuntimeError(f"npm installed {name} {found} under {modules}, expected {version}")
-    return modules
-
-
-def _bundle_libraries(modules: Path, out_dir: Path) -> None:
-    """Copy the files a deck loads from node_modules to ``out_dir/lib/``."""
-    for package, parts in _BUNDLED.items():
-        for part in parts:
-            source, target = modules / package / part, out_dir / "lib" / package / part
-            if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
-
-
-def _exporter():
+def deck_exporter():
+    """The nbconvert SlidesExporter that makes the decks: local scripts only, no prompts."""
     import jinja2
     from nbconvert import SlidesExporter
 
@@ -235,14 +164,16 @@ def _deck_html(notebook, name: str, exporter) -> str:
     return body
 
 
-def notebook_to_deck(notebook_path: Path, out_dir: Path, *, exporter=None) -> Path:
+def notebook_to_deck(notebook_path, out_dir, *, exporter=None) -> Path:
     """Write ``out_dir/<notebook name>.html``, a reveal.js deck of the notebook's stored outputs.
 
     The deck expects the libraries in ``out_dir/lib/`` (``build_decks`` puts them there).
+    exporter: default ``deck_exporter()``; pass one to reuse it across notebooks.
+    Raises NotebookError or ValueError, naming the file (and the cell), for a broken notebook.
     """
     notebook_path = Path(notebook_path)
     notebook = _read_for_deck(notebook_path)
-    body = _deck_html(notebook, notebook_path.stem, exporter or _exporter())
+    body = _deck_html(notebook, notebook_path.stem, exporter or deck_exporter())
     deck = Path(out_dir) / f"{notebook_path.stem}.html"
     deck.write_text(body, encoding="utf-8")
     return deck
@@ -261,45 +192,49 @@ def _index_html(names: list[str]) -> str:
     )
 
 
-def build_decks(notebook_dir: Path, out_dir: Path, *, npm_dir: Path | None = None) -> list[Path]:
-    """One offline deck per ``notebook_dir/*.ipynb`` in ``out_dir``, plus lib/ and index.html.
+def build_decks(notebook_dir, out_dir, *, npm_dir=None) -> list[Path]:
+    """One offline deck per ``notebook_dir/NN_*.ipynb`` in ``out_dir``, plus lib/ and index.html.
 
     Every notebook is read and checked first, before npm runs or anything is written, and the
     decks and index move into ``out_dir`` together once all are made: a broken notebook
     leaves ``out_dir`` as it was.
 
     Args:
-        notebook_dir: folder of notebooks (their stored outputs are used; nothing runs).
+        notebook_dir: folder of the course notebooks, ``NN_name.ipynb`` (their stored
+            outputs are used; nothing runs; a scratch ``Untitled.ipynb`` gets no deck).
         out_dir: where the decks go, e.g. ``build/slides``.
         npm_dir: where npm installs reveal.js and MathJax; default ``out_dir/../npm``.
 
     Returns:
         The paths of the decks, in notebook order.
+
+    Raises:
+        FileNotFoundError (no course notebook), NotebookError or ValueError (a broken one),
+        RuntimeError (npm missing or failing).
     """
     notebook_dir, out_dir = Path(notebook_dir), Path(out_dir)
-    paths = sorted(notebook_dir.glob("*.ipynb"))
-    if not paths:
-        raise FileNotFoundError(f"no .ipynb files in {notebook_dir.resolve()}")
-    notebooks = {path.stem: _read_for_deck(path) for path in paths}
+    notebooks = {path.stem: _read_for_deck(path) for path in course_notebooks(notebook_dir)}
     modules = fetch_libraries(npm_dir or out_dir.parent / "npm")
-    exporter = _exporter()
+    exporter = deck_exporter()
     pages = {f"{name}.html": _deck_html(notebook, name, exporter)
              for name, notebook in notebooks.items()}
     pages["index.html"] = _index_html(list(notebooks))
     out_dir.mkdir(parents=True, exist_ok=True)
-    _bundle_libraries(modules, out_dir)
+    bundle_libraries(modules, out_dir)
     write_files_together(pages, out_dir)
     return [out_dir / f"{name}.html" for name in notebooks]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: ``python -m coursekit.course.slides SRC OUT``; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m coursekit.slides",
-        description="Build one offline reveal.js deck per notebook (no kernel, no network).",
+        prog="python -m coursekit.course.slides",
+        description="Build one offline reveal.js deck per course notebook (NN_*.ipynb), from "
+                    "its stored outputs: no kernel, and no network once npm has run.",
         epilog="Exit status: 0 done, 1 npm failed or the decks could not be written, 2 a bad "
                "input (no notebooks, a broken notebook, a cell without a valid slide_type).",
     )
-    parser.add_argument("notebook_dir", type=Path, help="folder of .ipynb files")
+    parser.add_argument("notebook_dir", type=Path, help="folder of the NN_*.ipynb notebooks")
     parser.add_argument("out_dir", type=Path, help="output folder, e.g. build/slides")
     args = parser.parse_args(argv)
     try:
