@@ -42,14 +42,15 @@ notebooks: $(STAMP)
 
 # One offline reveal.js deck per notebook under build/slides/.
 slides: $(STAMP)
-	$(BIN)/python -m coursekit.slides notebooks build/slides
+	$(BIN)/python -m coursekit.course.slides notebooks build/slides
 
 # The student copies: every cell tagged `solution` replaced by a stub, outputs cleared.
 student: $(STAMP)
-	$(BIN)/python -m coursekit.student notebooks build/student
+	$(BIN)/python -m coursekit.course.student notebooks build/student
 
 lint: $(STAMP)
 	$(BIN)/ruff check coursekit tests benchmarks
+	$(BIN)/mypy coursekit
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,7 +1,6 @@
 """coursekit.checks.attention (notebook 07): right answers pass, the usual mistakes are named."""
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,8 +10,6 @@ from coursekit.checks.attention import (
     check_position_code,
     check_scaled_attention,
 )
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_transformers_bonus.ipynb"
 
 
 def scores_of(q, k, scale=True):

@@ -1,7 +1,6 @@
 """The checks of notebook 02's exercises: right answers pass, the usual mistakes are named."""
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,8 +11,6 @@ from coursekit.checks.baseline import (
     check_recency_pool,
 )
 from coursekit.models import CNN
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_frame_baseline.ipynb"
 
 
 def flat_size(height, width):

@@ -1,7 +1,5 @@
 """The checks of notebook 05's exercises: right answers pass, the usual mistakes are named."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -11,8 +9,6 @@ from coursekit.checks.classifiers import (
     check_rnn_over_time,
     check_unfold_time,
 )
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_cnn_rnn.ipynb"
 
 
 def fold_time(videos):

@@ -1,7 +1,5 @@
 """coursekit.checks.recurrent (notebook 04): right answers pass, the usual mistakes are named."""
 
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
@@ -11,9 +9,6 @@ from coursekit.checks.recurrent import (
     check_lstm_parameter_count,
     check_run_in_chunks,
 )
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_rnn_lstm_gru.ipynb"
-
 
 # --- Exercise 1: lstm_parameter_count ---------------------------------------------------------
 

@@ -1,14 +1,9 @@
 """coursekit.checks.series (notebook 03): right answers pass, the usual mistakes are named."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from coursekit.checks.series import check_mae, check_seasonal_naive, check_sliding_windows
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_time_series.ipynb"
-
 
 # --- Exercise 1: mae --------------------------------------------------------------------------
 

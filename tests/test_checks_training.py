@@ -1,18 +1,15 @@
 """The checks of notebook 06's exercises: right answers pass, the usual mistakes are named."""
 
-import json
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import notebook
 
 from coursekit.checks.training import (
     check_accuracy,
     check_confusion_matrix,
     check_within_pair_accuracy,
 )
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_training.ipynb"
+from coursekit.course.notebooks import read_notebook
 
 
 def accuracy(logits, labels):
@@ -123,7 +120,7 @@ def test_within_pair_accuracy_rejects(wrong, words):
 
 def test_the_notebook_does_no_training_in_its_exercises():
     """Notebook 06 is near the one-minute budget: its exercise cells must stay instant."""
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    cells = read_notebook(notebook("06"))["cells"]
     start = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Exercises"))
     code = "".join("".join(c["source"]) for c in cells[start:] if c["cell_type"] == "code")
     assert "fit(" not in code and "backward" not in code

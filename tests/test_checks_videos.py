@@ -1,13 +1,9 @@
 """The checks of notebook 01's exercises: right answers pass, the usual mistakes are named."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from coursekit.checks.videos import check_keep_every, check_reverse_clip, check_to_channels_last
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_videos_as_tensors.ipynb"
 
 
 def reverse_clip(video):

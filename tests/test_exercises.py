@@ -1,60 +1,47 @@
 """What every exercise promises, checked on the notebooks' own exercises.
 
-For each cell tagged ``solution`` and the check cell after it: the instructor's answer passes;
-its student stub (coursekit.student) is "not done yet"; an answer that crashes gets a verdict,
-not a traceback; the check leaves the notebook's random state alone and says the same thing
-twice (nbval compares its stored output). The tests/test_checks_<module>.py files add, per
-check, the wrong answers it must reject.
+For each exercise (a cell tagged ``solution`` and the check cell after it, as
+``coursekit.course.notebooks.exercises`` finds them): the instructor's answer passes; its
+student stub (``coursekit.course.stubs``) is "not done yet"; an answer that crashes gets a
+verdict, not a traceback; the check leaves the notebook's random state alone and says the same
+thing twice (nbval compares its stored output); and each notebook's checks come from the module
+``coursekit.checks.MODULE_FOR_NOTEBOOK`` gives it. The tests/test_checks_<module>.py files add,
+per check, the wrong answers it must reject.
 """
 
 import ast
 import importlib
-import json
-from pathlib import Path
 
 import pytest
 import torch
+from conftest import NOTEBOOKS
 
-from coursekit.student import stub_source
+from coursekit.checks import MODULE_FOR_NOTEBOOK
+from coursekit.course.notebooks import exercises, read_notebook
+from coursekit.course.stubs import stub_source
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-CHECK_MODULES = ["videos", "baseline", "series", "recurrent", "classifiers", "training",
-                 "attention"]
-
-
-def exercises():
-    """(id, solution source, check cell source) for every exercise of every notebook."""
-    found = []
-    for path in NOTEBOOKS:
-        cells = json.loads(path.read_text())["cells"]
-        for i, cell in enumerate(cells[:-1]):
-            if "solution" in cell["metadata"].get("tags", []):
-                source, check = "".join(cell["source"]), "".join(cells[i + 1]["source"])
-                name = f"{path.name[:2]}-{check_call(check)[0]}"
-                found.append(pytest.param(source, check, id=name))
-    return found
+NOTEBOOK_CELLS = {path.stem: read_notebook(path)["cells"] for path in NOTEBOOKS}
+EXERCISES = {path.stem: exercises({"cells": NOTEBOOK_CELLS[path.stem]}, path.name)
+             for path in NOTEBOOKS}
+ALL = [pytest.param(exercise, id=f"{stem[:2]}-{exercise.check_name}")
+       for stem, found in EXERCISES.items() for exercise in found]
+STORED = {exercise.check_source: "".join(  # what the stored notebook shows under each check
+    "".join(output.get("data", {}).get("text/plain", "")) + "".join(output.get("text", ""))
+    for output in NOTEBOOK_CELLS[stem][exercise.check_cell]["outputs"])
+    for stem, found in EXERCISES.items() for exercise in found}
 
 
-def check_call(check_source: str) -> tuple[str, str]:
-    """The check cell's last line ``check_x(answer)`` -> ("check_x", "answer")."""
-    call = ast.parse(check_source).body[-1].value
-    return call.func.id, call.args[0].id
+def run_check(exercise, answer_source=None, replace=None):
+    """Execute the answer cell, then the check cell; return the Verdict it shows.
 
-
-EXERCISES = exercises()  # read the notebooks once
-
-
-def run_check(solution: str, check_source: str, replace=None):
-    """Execute the solution, then the check cell; return the Verdict it shows.
-
-    ``replace`` (optional) stands in for the student's answer.
+    answer_source: the answer cell's code (default: the instructor's); replace: an object that
+    stands in for the student's answer.
     """
     namespace = {"torch": torch}  # every notebook imports torch before its exercises
-    exec(solution, namespace)
-    _, answer_name = check_call(check_source)
+    exec(exercise.answer_source if answer_source is None else answer_source, namespace)
     if replace is not None:
-        namespace[answer_name] = replace
-    body = ast.parse(check_source).body
+        namespace[exercise.answer_name] = replace
+    body = ast.parse(exercise.check_source).body
     exec(compile(ast.Module(body[:-1], []), "<check cell>", "exec"), namespace)
     return eval(compile(ast.Expression(body[-1].value), "<check cell>", "eval"), namespace)
 
@@ -63,35 +50,50 @@ def crashes(*args, **kwargs):
     return args[0].no_such_attribute
 
 
-@pytest.mark.parametrize(("solution", "check"), EXERCISES)
-def test_the_instructors_answer_passes(solution, check):
-    verdict = run_check(solution, check)
+def test_every_notebook_has_exercises():
+    assert ALL and all(EXERCISES.values()), [stem for stem, found in EXERCISES.items()
+                                             if not found]
+
+
+@pytest.mark.parametrize("exercise", ALL)
+def test_the_instructors_answer_passes(exercise):
+    verdict = run_check(exercise)
     assert verdict.passed, repr(verdict)
 
 
-@pytest.mark.parametrize(("solution", "check"), EXERCISES)
-def test_the_students_stub_is_not_done_yet(solution, check):
-    assert run_check(stub_source(solution), check).status == "not done"
+@pytest.mark.parametrize("exercise", ALL)
+def test_the_verdict_is_the_one_the_notebook_shows(exercise):
+    """nbval compares the check cell's output with the stored one: a reworded check fails."""
+    assert repr(run_check(exercise)) == STORED[exercise.check_source]
 
 
-@pytest.mark.parametrize(("solution", "check"), EXERCISES)
-def test_a_crashing_answer_gets_a_verdict(solution, check):
-    verdict = run_check(solution, check, replace=crashes)
+@pytest.mark.parametrize("exercise", ALL)
+def test_the_students_stub_is_not_done_yet(exercise):
+    assert run_check(exercise, stub_source(exercise.answer_source)).status == "not done"
+
+
+@pytest.mark.parametrize("exercise", ALL)
+def test_a_crashing_answer_gets_a_verdict(exercise):
+    verdict = run_check(exercise, replace=crashes)
     assert verdict.status == "failed", repr(verdict)
 
 
-@pytest.mark.parametrize(("solution", "check"), EXERCISES)
-def test_the_check_keeps_the_random_state_and_repeats_itself(solution, check):
+@pytest.mark.parametrize("exercise", ALL)
+def test_the_check_keeps_the_random_state_and_repeats_itself(exercise):
     torch.manual_seed(7)
     state = torch.random.get_rng_state()
-    first = run_check(solution, check)
+    first = run_check(exercise)
     assert torch.equal(torch.random.get_rng_state(), state)
-    assert run_check(solution, check) == first
+    assert run_check(exercise) == first
 
 
-def test_every_check_is_used_by_an_exercise():
-    used = {check_call(param.values[1])[0] for param in EXERCISES}
-    for name in CHECK_MODULES:
-        module = importlib.import_module(f"coursekit.checks.{name}")
-        unused = set(module.__all__) - used
-        assert not unused, f"coursekit.checks.{name} has checks no notebook calls: {unused}"
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_each_notebook_uses_every_check_of_its_own_module(path):
+    module = f"coursekit.checks.{MODULE_FOR_NOTEBOOK[path.stem]}"
+    checks = importlib.import_module(module).__all__
+    found = EXERCISES[path.stem]
+    assert sorted(e.check_name for e in found) == sorted(checks), f"{module}.__all__"
+    for exercise in found:
+        imported = {(node.module, alias.name) for node in ast.parse(exercise.check_source).body
+                    if isinstance(node, ast.ImportFrom) for alias in node.names}
+        assert (module, exercise.check_name) in imported, exercise.check_source

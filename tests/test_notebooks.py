@@ -1,20 +1,24 @@
 """Every notebook is stored as one clean top-to-bottom run, small, and runnable by nbval."""
 
-import json
-from pathlib import Path
-
 import pytest
+from conftest import NOTEBOOKS, NOTEBOOKS_DIR
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+from coursekit.course.notebooks import course_notebooks, exercises, read_notebook
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/ holds no notebook"
 
 
+def test_every_notebook_is_numbered():
+    """A notebook named otherwise is not a course notebook: no test, deck or student copy."""
+    assert sorted(NOTEBOOKS_DIR.glob("*.ipynb")) == NOTEBOOKS, "name it NN_short_name.ipynb"
+    assert course_notebooks(NOTEBOOKS_DIR) == NOTEBOOKS  # what the course tools build from
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_from_one_clean_run(path):
-    notebook = json.loads(path.read_text())
+    notebook = read_notebook(path)
     code = [c for c in notebook["cells"] if c["cell_type"] == "code" and "".join(c["source"])]
     counts = [c["execution_count"] for c in code]
     assert counts == list(range(1, len(code) + 1)), "re-run it with `make notebooks`"
@@ -25,27 +29,17 @@ def test_stored_from_one_clean_run(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_name_is_numbered(path):
-    assert path.name[:2].isdigit() and path.name[2] == "_"
-
-
-def exercises(notebook):
-    """(solution cell, the cell after it) pairs."""
-    cells = notebook["cells"]
-    return [(cell, cells[i + 1] if i + 1 < len(cells) else None) for i, cell in enumerate(cells)
-            if "solution" in cell["metadata"].get("tags", [])]
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_ends_with_two_to_four_checked_exercises(path):
-    notebook = json.loads(path.read_text())
-    pairs = exercises(notebook)
-    assert 2 <= len(pairs) <= 4, f"{len(pairs)} cells tagged solution"
-    for solution, after in pairs:
-        assert solution["cell_type"] == "code"
-        assert after is not None and after["cell_type"] == "code", "no check after a solution"
-        source = "".join(after["source"])
-        assert source.startswith("# NBVAL_CHECK_OUTPUT") and "check_" in source
+    notebook = read_notebook(path)
+    found = exercises(notebook, path.name)
+    assert 2 <= len(found) <= 4, f"{len(found)} cells tagged solution"
+    cells = notebook["cells"]
+    for exercise in found:
+        assert cells[exercise.answer_cell]["cell_type"] == "code"
+        after = cells[exercise.check_cell]
+        assert after["cell_type"] == "code", "no check after a solution"
+        assert exercise.check_source.startswith("# NBVAL_CHECK_OUTPUT")
+        assert exercise.check_name.startswith("check_")
         shown = "".join("".join(o.get("data", {}).get("text/plain", "")) + "".join(
             o.get("text", "")) for o in after["outputs"])
         assert shown.startswith("✔"), f"the stored check says {shown[:200]!r}"

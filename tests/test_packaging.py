@@ -1,11 +1,10 @@
 """The two ways to install the course name the same packages, so they cannot drift apart."""
 
 import re
-from pathlib import Path
 
 import tomllib
+from conftest import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
 # conda-forge names the same projects differently in a few places.
 CONDA_NAMES = {"pytorch": "torch"}
 # Not Python packages: conda also installs the tools pip cannot (npm for `make slides`).
@@ -17,13 +16,13 @@ def names(requirements):
 
 
 def pyproject_packages():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extras = [r for group in project["optional-dependencies"].values() for r in group]
     return names(project["dependencies"] + extras)
 
 
 def conda_packages():
-    lines = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1].splitlines()
+    lines = (REPO / "environment.yml").read_text().split("dependencies:", 1)[1].splitlines()
     listed = [line.strip()[2:] for line in lines if re.match(r"^  - [a-z]", line)]
     listed = names(listed) - CONDA_ONLY
     return {CONDA_NAMES.get(name, name) for name in listed}
@@ -34,9 +33,9 @@ def test_environment_yml_and_pyproject_name_the_same_packages():
 
 
 def test_environment_yml_installs_the_course_itself():
-    assert "- -e ." in (ROOT / "environment.yml").read_text()
+    assert "- -e ." in (REPO / "environment.yml").read_text()
 
 
 def test_no_exact_pins():
-    text = (ROOT / "pyproject.toml").read_text() + (ROOT / "environment.yml").read_text()
+    text = (REPO / "pyproject.toml").read_text() + (REPO / "environment.yml").read_text()
     assert "==" not in text

@@ -1,4 +1,6 @@
-"""Checks for the exercises of notebook 07 (transformers): attention, a causal mask, positions.
+"""Checks for the exercises of notebook 07, transformers (07_transformers_bonus.ipynb).
+
+Attention by hand, a causal mask, a position code.
 
 Each check runs the student's function on fresh random inputs (drawn from a local generator,
 so the notebook's random state is untouched), compares with PyTorch's
@@ -16,6 +18,8 @@ from torch.nn import functional as F
 
 from coursekit.checks import (
     Mismatch,
+    Mistakes,
+    agrees,
     call,
     check,
     expect,
@@ -39,7 +43,27 @@ def _not_a_tuple(got, what: str, returns: str) -> None:
                        "not (outputs, weights)")
 
 
-# --- Exercise 1 -------------------------------------------------------------------------------
+# --- Exercise 1: scaled_attention -------------------------------------------------------------
+
+
+def _scaled_attention_mistakes(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Mistakes:
+    """The outputs (B, T_q, D_v) of attentions with the wrong scale or softmax dimension."""
+    D, D_v = q.shape[-1], v.shape[-1]
+    scores = q @ k.transpose(1, 2)
+    mistakes = [
+        (f"the scores were not divided by sqrt(D) = sqrt({D})", torch.softmax(scores, dim=-1) @ v),
+        (f"you divided the scores by D = {D}; divide by sqrt(D)",
+         torch.softmax(scores / D, dim=-1) @ v),
+        ("the softmax ran over the queries (dim 1); it must run over the keys (dim -1), so that "
+         "each query's weights sum to 1", torch.softmax(scores / D**0.5, dim=1) @ v),
+        ("the softmax ran over the queries (dim 1) instead of the keys (dim -1), and the scores "
+         "were not divided by sqrt(D)", torch.softmax(scores, dim=1) @ v),
+    ]
+    if D != D_v:
+        mistakes.append((f"you divided by sqrt(D_v) = sqrt({D_v}), the size of the values; divide "
+                         f"by sqrt(D) = sqrt({D}), the size of the queries and keys",
+                         torch.softmax(scores / D_v**0.5, dim=-1) @ v))
+    return mistakes
 
 
 @check("scaled_attention")
@@ -58,32 +82,18 @@ def check_scaled_attention(scaled_attention):
         expected = F.scaled_dot_product_attention(q, k, v)
         expect_shape(got, expected.shape, what, hint="the scores q @ k.transpose(1, 2) are "
                      "(B, T_q, T_k); the softmax of the scores times v is (B, T_q, D_v)")
-        scores = q @ k.transpose(1, 2)
-        mistakes = [
-            (f"the scores were not divided by sqrt(D) = sqrt({D})",
-             torch.softmax(scores, dim=-1) @ v),
-            (f"you divided the scores by D = {D}; divide by sqrt(D)",
-             torch.softmax(scores / D, dim=-1) @ v),
-            ("the softmax ran over the queries (dim 1); it must run over the keys (dim -1), "
-             "so that each query's weights sum to 1", torch.softmax(scores / D**0.5, dim=1) @ v),
-            ("the softmax ran over the queries (dim 1) instead of the keys (dim -1), and the "
-             "scores were not divided by sqrt(D)", torch.softmax(scores, dim=1) @ v),
-        ]
-        if D != D_v:
-            mistakes.append((f"you divided by sqrt(D_v) = sqrt({D_v}), the size of the values; "
-                             f"divide by sqrt(D) = sqrt({D}), the size of the queries and keys",
-                             torch.softmax(scores / D_v**0.5, dim=-1) @ v))
-        hint = (known_mistake(got, mistakes, atol=1e-4)
+        hint = (known_mistake(got, _scaled_attention_mistakes(q, k, v), atol=1e-4)
                 or "compute torch.softmax(q @ k.transpose(1, 2) / sqrt(D), dim=-1) @ v")
         expect_close(got, expected, what, hint=hint, atol=1e-5)
     return ("equal to F.scaled_dot_product_attention on a batch of 2 with 3 queries, 5 keys, "
             "D = 8 and D_v = 4, and on a single query (T_q = 1)")
 
 
-# --- Exercise 2 -------------------------------------------------------------------------------
+# --- Exercise 2: causal_attention -------------------------------------------------------------
 
 
-def _causal_mistakes(q, k, v):
+def _causal_attention_mistakes(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Mistakes:
+    """The outputs (B, T, D) of attentions that mask the wrong side, too late, or with 0."""
     T, D = q.shape[-2], q.shape[-1]
     scores = q @ k.transpose(-2, -1) / math.sqrt(D)
     future = torch.ones(T, T, dtype=torch.bool).triu(diagonal=1)  # j > t
@@ -120,7 +130,7 @@ def check_causal_attention(causal_attention):
         expect_shape(got, (B, T, D), what, hint="the mask must be (T, T), built from the "
                      "inputs' T (q.shape[1]), not a fixed size")
         expected = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        hint = known_mistake(got, _causal_mistakes(q, k, v), atol=1e-4)
+        hint = known_mistake(got, _causal_attention_mistakes(q, k, v), atol=1e-4)
         expect(not torch.isnan(got).any(), f"{what} contains NaN: frame 0 must attend to itself "
                "(keep the diagonal, j <= t), otherwise its whole row is -inf")
         expect_close(got[:, 0], v[:, 0], f"{what}: the output at frame 0 (which can only look "
@@ -136,10 +146,11 @@ def check_causal_attention(causal_attention):
             "is_causal=True) for T = 6, 1 and 9")
 
 
-# --- Exercise 3 -------------------------------------------------------------------------------
+# --- Exercise 3: position_code ----------------------------------------------------------------
 
 
-def _position_mistakes(T, D):
+def _position_code_mistakes(T: int, D: int) -> Mistakes:
+    """The codes (T, D) with sin and cos swapped or not interleaved, t from 1, wrong rates."""
     t = torch.arange(T, dtype=torch.float64).unsqueeze(1)
     two_i = torch.arange(0, D, 2, dtype=torch.float64)
 
@@ -177,8 +188,8 @@ def check_position_code(position_code):
         got = call(position_code, T, D)
         expected = sinusoidal_positions(T, D)
         expect_shape(got, (T, D), what, hint="one row per frame t, one column per feature d")
-        hint = known_mistake(got, _position_mistakes(T, D), atol=1e-4)
-        if not hint and torch.allclose(got[:, :2].double(), expected[:, :2].double(), atol=1e-4):
+        hint = known_mistake(got, _position_code_mistakes(T, D), atol=1e-4)
+        if not hint and agrees(got[:, :2], expected[:, :2], atol=1e-4):
             hint = ("the first pair of columns (rate 1) is right but the slower waves are not: "
                     "the angle is t / 10000^(2i / D) (divide t, base 10000, exponent 2i / D)")
         expect_close(got, expected, what, hint=hint or "column 2i is sin(t / 10000^(2i / D)), "

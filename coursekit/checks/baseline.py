@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 02, the frame baseline.
+"""Checks for the exercises of notebook 02, the frame baseline (02_frame_baseline.ipynb).
 
 ``flat_size`` is compared with the CNN's own computation in ``coursekit.models``; the two
 order-aware variants of the baseline (a time channel, a pooling weighted by position) are run
@@ -12,9 +12,20 @@ import numbers
 
 import torch
 
-from coursekit.checks import Mismatch, call, call_on_copy, check, expect, expect_close, expect_shape
-from coursekit.models import CNN
-from coursekit.models.classifiers import CONV_LAYERS, conv_output_size
+from coursekit.checks import (
+    Mismatch,
+    Mistakes,
+    agrees,
+    call,
+    call_on_copy,
+    check,
+    expect,
+    expect_close,
+    expect_shape,
+    known_mistake,
+    with_hint,
+)
+from coursekit.models import CNN, CONV_LAYERS, conv_output_size
 
 __all__ = ["check_flat_size", "check_add_time_channel", "check_recency_pool"]
 
@@ -25,6 +36,27 @@ def _flat_size(height: int, width: int) -> int:
     """The course's answer: the CNN's last channels times its last feature map's H x W."""
     out_height, out_width = conv_output_size((height, width))
     return CONV_LAYERS[-1][0] * out_height * out_width
+
+
+# --- Exercise 1: flat_size --------------------------------------------------------------------
+
+
+def _flat_size_mistakes(height: int, width: int) -> Mistakes:
+    """The counts the usual wrong computations give for a height x width frame."""
+    channels = CONV_LAYERS[-1][0]
+    out_height, out_width = conv_output_size((height, width))
+    not_square = ("the frame is not square: use the height for one side, the width for the "
+                  "other")
+    return [
+        ("50176 is the lecture's number for 220 x 220 frames only; compute it from height and "
+         "width", LECTURE_FLAT_SIZE),
+        ("each convolution here rounds up, not down: 55 -> (55 + 2 * 1 - 3) // 2 + 1 = 28; "
+         "apply (n + 2 * padding - kernel) // stride + 1 three times",
+         channels * (height // 8) * (width // 8)),
+        (not_square, channels * out_height * out_height),
+        (not_square, channels * out_width * out_width),
+        (f"multiply by the {channels} channels that conv3 outputs", out_height * out_width),
+    ]
 
 
 @check("flat_size")
@@ -48,8 +80,11 @@ def check_flat_size(flat_size):
         expect(isinstance(got, numbers.Integral) and not isinstance(got, bool),
                f"{what} should return an int, got {type(got).__name__} {got!r:.40}")
         if got != expected:
-            raise Mismatch(f"{what} should be {expected} = {_as_product(height, width)}, got "
-                           f"{got}" + _flat_size_hint(got, height, width))
+            hint = known_mistake(got, _flat_size_mistakes(height, width)) or (
+                "follow one side through the three convolutions with "
+                "(n + 2 * padding - kernel) // stride + 1, then multiply H x W by the channels")
+            raise Mismatch(with_hint(f"{what} should be {expected} = "
+                                     f"{_as_product(height, width)}, got {got}", hint))
     return ("agrees with coursekit.models.CNN for 220 x 220 (50176), 64 x 96, 113 x 57, "
             "30 x 200 and 1 x 1 frames")
 
@@ -59,22 +94,7 @@ def _as_product(height: int, width: int) -> str:
     return f"{CONV_LAYERS[-1][0]} x {out_height} x {out_width}"
 
 
-def _flat_size_hint(got: int, height: int, width: int) -> str:
-    channels = CONV_LAYERS[-1][0]
-    out_height, out_width = conv_output_size((height, width))
-    if got == LECTURE_FLAT_SIZE:
-        return (". Hint: 50176 is the lecture's number for 220 x 220 frames only; compute it "
-                "from height and width")
-    if got == channels * (height // 8) * (width // 8):
-        return (". Hint: each convolution here rounds up, not down: 55 -> (55 + 2 * 1 - 3) "
-                "// 2 + 1 = 28; apply (n + 2 * padding - kernel) // stride + 1 three times")
-    if got == channels * out_height * out_height or got == channels * out_width * out_width:
-        return (". Hint: the frame is not square: use the height for one side, the width for "
-                "the other")
-    if got == out_height * out_width:
-        return f". Hint: multiply by the {channels} channels that conv3 outputs"
-    return (". Hint: follow one side through the three convolutions with "
-            "(n + 2 * padding - kernel) // stride + 1, then multiply H x W by the channels")
+# --- Exercise 2: add_time_channel -------------------------------------------------------------
 
 
 def _clip(generator: torch.Generator, frames: int, channels: int = 3, height: int = 12,
@@ -85,6 +105,15 @@ def _clip(generator: torch.Generator, frames: int, channels: int = 3, height: in
 def _time_channel(frames: int, height: int, width: int) -> torch.Tensor:
     """(T, 1, H, W): frame t filled with t / (T - 1), zeros for a single frame."""
     return torch.linspace(0, 1, frames).view(frames, 1, 1, 1).expand(frames, 1, height, width)
+
+
+def _time_channel_mistakes(frames: int, height: int, width: int) -> Mistakes:
+    """The time channels (T, H, W) that the usual wrong formulas fill."""
+    over_frames = torch.arange(frames).div(frames).view(frames, 1, 1)
+    return [
+        ("Divide by T - 1, not T, so the last frame gets 1",
+         over_frames.expand(frames, height, width)),
+    ]
 
 
 @check("add_time_channel")
@@ -137,9 +166,8 @@ def _time_hint(time: torch.Tensor, frames: int) -> str:
     per_frame = [round(v, 3) for v in time.mean(dim=(1, 2)).tolist()]
     wanted = [round(t / max(frames - 1, 1), 3) for t in range(frames)]
     hint = f"frame t gets t / (T - 1) at every pixel: {wanted}; your per-frame means {per_frame}"
-    if frames > 1 and abs(per_frame[-1] - (frames - 1) / frames) < 1e-3:
-        hint += ". Divide by T - 1, not T, so the last frame gets 1"
-    return hint
+    mistake = known_mistake(time, _time_channel_mistakes(*time.shape), atol=1e-3)
+    return f"{hint}. {mistake}" if mistake else hint
 
 
 def _expect_baseline_sees_order(add_time_channel, clip: torch.Tensor) -> None:
@@ -153,6 +181,31 @@ def _expect_baseline_sees_order(add_time_channel, clip: torch.Tensor) -> None:
     change = (pooled[0] - pooled[1]).abs().max().item()
     expect(change > 1e-5, "with your time channel the frame baseline still gives the same "
            "pooled features for the reversed clip; each frame needs its own time value")
+
+
+# --- Exercise 3: recency_pool -----------------------------------------------------------------
+
+
+def _recency_pool(features: torch.Tensor) -> torch.Tensor:
+    """The course's answer: (B, T, D) -> (B, D), frame t weighted (t + 1) / (1 + ... + T)."""
+    weights = torch.arange(1, features.shape[1] + 1, dtype=features.dtype)
+    return (features * (weights / weights.sum()).view(1, -1, 1)).sum(dim=1)
+
+
+def _recency_pool_mistakes(features: torch.Tensor) -> Mistakes:
+    """What the usual wrong poolings return for features (B, T, D)."""
+    weights = torch.arange(1, features.shape[1] + 1, dtype=features.dtype).view(1, -1, 1)
+    from_zero = torch.arange(features.shape[1], dtype=features.dtype).view(1, -1, 1)
+    return [
+        ("this is the plain mean, blind to order: weight frame t by t + 1, then divide by "
+         "the sum of the weights", features.mean(dim=1)),
+        ("divide by the sum of the weights, 1 + 2 + ... + T, so that identical frames pool to "
+         "that frame", (features * weights).sum(dim=1)),
+        ("start the weights at 1, not 0, so that the first frame counts too",
+         (features * from_zero).sum(dim=1) / from_zero.sum()),
+        ("the LAST frame should weigh most (T), the first least (1)",
+         _recency_pool(features.flip(1))),
+    ]
 
 
 @check("recency_pool")
@@ -173,19 +226,15 @@ def check_recency_pool(recency_pool):
         expect_shape(got, (size, dim), what, hint=_pool_shape_hint(got, features))
         expect(not got.isnan().any(), f"{what} holds NaN. Hint: weights 1, 2, ..., T (not "
                "0, ..., T - 1, which sum to 0 for T = 1)")
-        if not torch.allclose(got.double(), _recency_pool(features).double(), atol=1e-5):
-            raise Mismatch(f"{what} has the right shape but wrong values"
-                           + _pool_hint(got.double(), features.double()))
+        if not agrees(got, _recency_pool(features)):
+            hint = known_mistake(got, _recency_pool_mistakes(features.double()), atol=1e-4)
+            raise Mismatch(with_hint(f"{what} has the right shape but wrong values", hint or (
+                "weights (t + 1) / (1 + 2 + ... + T) for t = 0, ..., T - 1, summed over dim 1")))
     reversed_change = (call(recency_pool, batch.flip(1)) - _recency_pool(batch)).abs().max()
     expect(reversed_change > 1e-4, "recency_pool gives the same result for the reversed "
            "sequence: weight each frame by its position")
     return ("(2, 5, 4) -> (2, 4) weighted 1 : 2 : ... : 5, T = 1 returns the frame, identical "
             "frames pool to that frame, and the reversed sequence pools differently")
-
-
-def _recency_pool(features: torch.Tensor) -> torch.Tensor:
-    weights = torch.arange(1, features.shape[1] + 1, dtype=features.dtype)
-    return (features * (weights / weights.sum()).view(1, -1, 1)).sum(dim=1)
 
 
 def _pool_shape_hint(got, features: torch.Tensor) -> str:
@@ -197,19 +246,3 @@ def _pool_shape_hint(got, features: torch.Tensor) -> str:
     if tuple(got.shape) in ((frames, dim), (dim,)):
         return "keep the batch: pool over dim 1 only"
     return "sum the weighted frames over time, dim 1 of (B, T, D)"
-
-
-def _pool_hint(got: torch.Tensor, features: torch.Tensor) -> str:
-    weights = torch.arange(1, features.shape[1] + 1, dtype=features.dtype).view(1, -1, 1)
-    if torch.allclose(got, features.mean(dim=1), atol=1e-5):
-        return (": this is the plain mean, blind to order. Hint: weight frame t by t + 1, "
-                "then divide by the sum of the weights")
-    if torch.allclose(got, (features * weights).sum(dim=1), atol=1e-4):
-        return (". Hint: divide by the sum of the weights, 1 + 2 + ... + T, so that identical "
-                "frames pool to that frame")
-    from_zero = torch.arange(features.shape[1], dtype=features.dtype).view(1, -1, 1)
-    if torch.allclose(got, (features * from_zero).sum(dim=1) / from_zero.sum(), atol=1e-5):
-        return ". Hint: start the weights at 1, not 0, so that the first frame counts too"
-    if torch.allclose(got, _recency_pool(features.flip(1)), atol=1e-5):
-        return ". Hint: the LAST frame should weigh most (T), the first least (1)"
-    return ". Hint: weights (t + 1) / (1 + 2 + ... + T) for t = 0, ..., T - 1, summed over dim 1"

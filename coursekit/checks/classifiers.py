@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 05, CNN + RNN for videos.
+"""Checks for the exercises of notebook 05, CNN + RNN for videos (05_cnn_rnn.ipynb).
 
 Folding time into the batch and back (so the CNN sees all B * T frames in one call), the
 lecture's recurrence written as a loop, and reading an LSTM's answer from h, not c. Each check
@@ -11,10 +11,13 @@ instead of h, the batch taken for time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from coursekit.checks import (
     Mismatch,
+    Mistakes,
     call,
     check,
     expect_close,
@@ -36,19 +39,27 @@ def _row_of(item: torch.Tensor, rows: torch.Tensor):
     return None
 
 
+def _order_mistakes(batch: int, time: int) -> Mistakes:
+    """The orders of rows (as ``_row_of`` finds them) that mix clips and frames."""
+    transposed = [t * batch + b for b in range(batch) for t in range(time)]
+    mixed = ("clips and frames are mixed, in the order a transpose of B and T gives (row "
+             "t * B + b instead of b * T + t). Reshape B and T as they come, with no transpose "
+             "or permute: B * T <-> (B, T)")
+    return [
+        (mixed, transposed),
+        (mixed, sorted(range(batch * time), key=transposed.__getitem__)),
+    ]
+
+
 def _order_hint(got_rows: list, batch: int, time: int) -> str:
     """Why rows came out in the order ``got_rows`` (the input row found at each place)."""
     if None in got_rows:
         return "some rows are not rows of the input: were pixels or features moved?"
-    transposed = [t * batch + b for b in range(batch) for t in range(time)]
-    if got_rows in (transposed, sorted(range(len(got_rows)), key=transposed.__getitem__)):
-        return ("clips and frames are mixed, in the order a transpose of B and T gives (row "
-                "t * B + b instead of b * T + t). Reshape B and T as they come, with no "
-                "transpose or permute: B * T <-> (B, T)")
-    return f"the input rows came out in the order {got_rows}, expected 0, 1, 2, ..."
+    return known_mistake(got_rows, _order_mistakes(batch, time)) or (
+        f"the input rows came out in the order {got_rows}, expected 0, 1, 2, ...")
 
 
-# --- Exercise 1 -------------------------------------------------------------------------------
+# --- Exercise 1: fold_time --------------------------------------------------------------------
 
 
 @check("fold_time")
@@ -85,7 +96,7 @@ def _fold_shape_hint(got, shape) -> str:
     return "fold the first two dims: videos.reshape(B * T, C, H, W) or videos.flatten(0, 1)"
 
 
-# --- Exercise 2 -------------------------------------------------------------------------------
+# --- Exercise 2: unfold_time ------------------------------------------------------------------
 
 
 @check("unfold_time")
@@ -133,15 +144,34 @@ def _model(model_class, seed: int):
     return model.eval()
 
 
-def _manual_rnn(model, features, reverse=False, squash=True, frames=None):
+def _manual_rnn(model: ManualRNNVideoClassifier, features: torch.Tensor, reverse: bool = False,
+                squash: bool = True, frames: Sequence[int] | None = None) -> torch.Tensor:
     """The recurrence with a mistake switched on: frames backwards, no tanh, some frames only."""
     h = features.new_zeros(features.shape[0], HIDDEN)
-    steps = range(features.shape[1])
-    steps = reversed(steps) if reverse else steps
-    for t in (frames if frames is not None else steps):
+    if frames is None:
+        time = features.shape[1]
+        frames = range(time - 1, -1, -1) if reverse else range(time)
+    for t in frames:
         h = model.Wx(features[:, t]) + model.Wh(h)
         h = torch.tanh(h) if squash else h
     return model.final(h)
+
+
+def _rnn_over_time_mistakes(model: ManualRNNVideoClassifier,
+                            features: torch.Tensor) -> Mistakes:
+    """The logits (B, K) of loops that read frames backwards, skip the tanh or forget h."""
+    time = features.shape[1]
+    return [
+        ("you read the frames last to first: go t = 0, 1, ..., T - 1",
+         _manual_rnn(model, features, reverse=True)),
+        ("the tanh is missing: h = torch.tanh(model.Wx(x_t) + model.Wh(h))",
+         _manual_rnn(model, features, squash=False)),
+        ("the logits depend on the last frame only: h must carry over from one step to the "
+         "next (start at zeros once, before the loop)",
+         _manual_rnn(model, features, frames=[time - 1])),
+        ("the logits depend on the first frame only: return after the loop, not inside it",
+         _manual_rnn(model, features, frames=[0])),
+    ]
 
 
 @check("rnn_over_time")
@@ -160,17 +190,7 @@ def check_rnn_over_time(rnn_over_time):
         with torch.no_grad():
             got = call(rnn_over_time, model, features.clone())
             expected = model.over_time(features)
-            mistakes = [
-                ("you read the frames last to first: go t = 0, 1, ..., T - 1",
-                 _manual_rnn(model, features, reverse=True)),
-                ("the tanh is missing: h = torch.tanh(model.Wx(x_t) + model.Wh(h))",
-                 _manual_rnn(model, features, squash=False)),
-                ("the logits depend on the last frame only: h must carry over from one step "
-                 "to the next (start at zeros once, before the loop)",
-                 _manual_rnn(model, features, frames=[time - 1])),
-                ("the logits depend on the first frame only: return after the loop, not "
-                 "inside it", _manual_rnn(model, features, frames=[0])),
-            ]
+            mistakes = _rnn_over_time_mistakes(model, features)
         expect_shape(got, expected.shape, what, hint=_rnn_shape_hint(got, batch, time))
         expect_close(got, expected, what, hint=known_mistake(got, mistakes) or (
             "h starts at zeros (B, hidden); for each t, h = tanh(Wx(features[:, t]) + Wh(h)); "
@@ -185,6 +205,17 @@ def _rnn_shape_hint(got, batch: int, time: int) -> str:
     if isinstance(got, torch.Tensor) and tuple(got.shape)[:1] == (time,):
         return "time is dim 1 of (B, T, D): the frame t of every clip is features[:, t]"
     return "h is (B, hidden) and model.final(h) is (B, K)"
+
+
+def _lstm_over_time_mistakes(model: LSTMVideoClassifier, features: torch.Tensor) -> Mistakes:
+    """The logits (B, K) read from the cell state c, or from the first frame's output."""
+    output, (_, c) = model.lstm(features)
+    return [
+        ("you classified the cell state c. nn.LSTM returns output, (h, c): hidden state first; "
+         "classify h[-1] (the lecture's swap)", model.final(c[-1])),
+        ("that is the output of the first frame, output[:, 0]; the last frame's is "
+         "output[:, -1], which is also h[-1]", model.final(output[:, 0])),
+    ]
 
 
 @check("lstm_over_time")
@@ -202,13 +233,7 @@ def check_lstm_over_time(lstm_over_time):
         with torch.no_grad():
             got = call(lstm_over_time, model, features.clone())
             expected = model.over_time(features)
-            output, (h, c) = model.lstm(features)
-            mistakes = [
-                ("you classified the cell state c. nn.LSTM returns output, (h, c): hidden "
-                 "state first; classify h[-1] (the lecture's swap)", model.final(c[-1])),
-                ("that is the output of the first frame, output[:, 0]; the last frame's is "
-                 "output[:, -1], which is also h[-1]", model.final(output[:, 0])),
-            ]
+            mistakes = _lstm_over_time_mistakes(model, features)
         expect_shape(got, expected.shape, what, hint=_lstm_shape_hint(got, batch, time))
         expect_close(got, expected, what, hint=known_mistake(got, mistakes) or (
             "output, (h, c) = model.lstm(features); return model.final(h[-1])"))

@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 04 (RNN, LSTM and GRU by hand).
+"""Checks for the exercises of notebook 04, RNN, LSTM and GRU by hand (04_rnn_lstm_gru.ipynb).
 
 Each check compares the student's code with PyTorch's own layers (``nn.LSTM``,
 ``nn.GRUCell``) built with weights drawn from a local generator (and under
@@ -17,12 +17,14 @@ from torch import nn
 
 from coursekit.checks import (
     Mismatch,
+    Mistakes,
     call,
     check,
     expect,
     expect_close,
     expect_shape,
     known_mistake,
+    with_hint,
 )
 
 __all__ = ["check_lstm_parameter_count", "check_run_in_chunks", "check_gru_step"]
@@ -38,7 +40,7 @@ def _torch_layer(generator, bound: float, layer_class, *args, **kwargs):
     return layer
 
 
-# --- Exercise 1 -------------------------------------------------------------------------------
+# --- Exercise 1: lstm_parameter_count ---------------------------------------------------------
 
 
 def _lstm_count(input_size: int, hidden_size: int) -> int:
@@ -46,6 +48,23 @@ def _lstm_count(input_size: int, hidden_size: int) -> int:
     with torch.random.fork_rng(devices=[]):
         lstm = nn.LSTM(input_size, hidden_size, device="meta")
     return sum(parameter.numel() for parameter in lstm.parameters())
+
+
+def _lstm_parameter_count_mistakes(D: int, H: int) -> Mistakes:
+    """The counts the usual wrong formulas give for nn.LSTM(D, H)."""
+    weights, bias = D * H + H * H, H
+    return [
+        ("that is ManualLSTM's count, one bias per gate; nn.LSTM keeps two, bias_ih_l0 and "
+         "bias_hh_l0, each of 4 x hidden entries", 4 * (weights + bias)),
+        ("an LSTM layer has four blocks (input, forget and output gates, and the candidate g), "
+         "not three: 3 blocks is the GRU", 3 * (weights + 2 * bias)),
+        ("you forgot the biases: bias_ih_l0 and bias_hh_l0, 4 x hidden each", 4 * weights),
+        ("each of the two biases has one entry per unit of each of the 4 blocks: 4 x hidden, "
+         "not hidden", 4 * weights + 2 * bias),
+        ("that is one block; the LSTM stacks four (i, f, g, o)", weights + 2 * bias),
+        ("W maps the input to the hidden units: it is (input_size x hidden_size), not "
+         "(input_size x input_size)", 4 * (D * D + H * H + 2 * bias)),
+    ]
 
 
 @check("lstm_parameter_count")
@@ -66,37 +85,20 @@ def check_lstm_parameter_count(lstm_parameter_count):
                f"{what} should return an int, got {type(got).__name__} {got!r:.40}")
         expected = _lstm_count(D, H)
         if got != expected:
-            raise Mismatch(f"{what} should be {expected}, as nn.LSTM({D}, {H}) counts, got "
-                           f"{got}. Hint: " + _count_hint(got, D, H))
+            hint = known_mistake(got, _lstm_parameter_count_mistakes(D, H)) or (
+                "per block: W (input_size x hidden_size), U (hidden_size x hidden_size) and two "
+                "biases of hidden_size; four blocks")
+            raise Mismatch(with_hint(f"{what} should be {expected}, as nn.LSTM({D}, {H}) counts, "
+                                     f"got {got}", hint))
     return ("equal to nn.LSTM's own count for (D, H) = (3, 4), (128, 64) (49664 parameters, "
             "the lecture's layer), (10, 3) and (1, 1)")
 
 
-def _count_hint(got: int, D: int, H: int) -> str:
-    weights, bias = D * H + H * H, H
-    mistakes = [
-        (4 * (weights + bias), "that is ManualLSTM's count, one bias per gate; nn.LSTM keeps "
-         "two, bias_ih_l0 and bias_hh_l0, each of 4 x hidden entries"),
-        (3 * (weights + 2 * bias), "an LSTM layer has four blocks (input, forget and output "
-         "gates, and the candidate g), not three: 3 blocks is the GRU"),
-        (4 * weights, "you forgot the biases: bias_ih_l0 and bias_hh_l0, 4 x hidden each"),
-        (4 * weights + 2 * bias, "each of the two biases has one entry per unit of each of "
-         "the 4 blocks: 4 x hidden, not hidden"),
-        (weights + 2 * bias, "that is one block; the LSTM stacks four (i, f, g, o)"),
-        (4 * (D * D + H * H + 2 * bias), "W maps the input to the hidden units: it is "
-         "(input_size x hidden_size), not (input_size x input_size)"),
-    ]
-    for wrong, hint in mistakes:
-        if got == wrong:
-            return hint
-    return ("per block: W (input_size x hidden_size), U (hidden_size x hidden_size) and two "
-            "biases of hidden_size; four blocks")
+# --- Exercise 2: run_in_chunks ----------------------------------------------------------------
 
 
-# --- Exercise 2 -------------------------------------------------------------------------------
-
-
-def _chunk_mistakes(lstm, x, chunk_size):
+def _run_in_chunks_mistakes(lstm: nn.LSTM, x: torch.Tensor, chunk_size: int) -> Mistakes:
+    """The outputs (B, T, H) of chunks that forget the state, or pass it on as (c, h)."""
     no_state, swapped, state = [], [], None
     for chunk in x.split(chunk_size, dim=1):
         no_state.append(lstm(chunk)[0])
@@ -128,7 +130,7 @@ def check_run_in_chunks(run_in_chunks):
         with torch.no_grad():
             got = call(run_in_chunks, lstm, x.clone(), chunk_size)
             expected = lstm(x)[0]
-            mistakes = _chunk_mistakes(lstm, x, chunk_size)
+            mistakes = _run_in_chunks_mistakes(lstm, x, chunk_size)
         if isinstance(got, tuple):
             raise Mismatch(f"{what} returned a tuple of {len(got)}; return only the outputs "
                            f"{(B, T, H)}, not (outputs, state)")
@@ -144,10 +146,11 @@ def check_run_in_chunks(run_in_chunks):
             "a chunk longer than the sequence")
 
 
-# --- Exercise 3 -------------------------------------------------------------------------------
+# --- Exercise 3: gru_step ---------------------------------------------------------------------
 
 
-def _gru_mistakes(cell: nn.GRUCell, x_t, h):
+def _gru_step_mistakes(cell: nn.GRUCell, x_t: torch.Tensor, h: torch.Tensor) -> Mistakes:
+    """The new memories (B, H) that the usual wrong GRU steps compute."""
     x_r, x_z, x_n = (x_t @ cell.weight_ih.T + cell.bias_ih).chunk(3, dim=1)
     h_r, h_z, h_n = (h @ cell.weight_hh.T + cell.bias_hh).chunk(3, dim=1)
     W_hn, b_hn = cell.weight_hh.chunk(3)[2], cell.bias_hh.chunk(3)[2]
@@ -188,7 +191,7 @@ def check_gru_step(gru_step):
         with torch.no_grad():
             got = call(gru_step, x_t.clone(), h.clone(), cell)
             expected = cell(x_t, h)
-            mistakes = _gru_mistakes(cell, x_t, h)
+            mistakes = _gru_step_mistakes(cell, x_t, h)
         expect_shape(got, (B, H), what, hint="the new memory has the shape of h")
         expect_close(got, expected, what, atol=1e-5, hint=known_mistake(got, mistakes) or
                      "r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z); n = tanh(x_n + r * h_n); "

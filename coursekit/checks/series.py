@@ -1,4 +1,6 @@
-"""Checks for the exercises of notebook 03 (time series): an error, windows, a seasonal forecast.
+"""Checks for the exercises of notebook 03, time series (03_time_series.ipynb).
+
+An error measure, sliding windows and a seasonal forecast.
 
 Each check runs the student's function on fresh random series of shape (T, V) (drawn from a
 local generator, so the notebook's random state is untouched), compares with a one-line
@@ -14,7 +16,15 @@ import numbers
 
 import torch
 
-from coursekit.checks import Mismatch, call, check, expect_close, expect_shape, known_mistake
+from coursekit.checks import (
+    Mismatch,
+    Mistakes,
+    call,
+    check,
+    expect_close,
+    expect_shape,
+    known_mistake,
+)
 from coursekit.data import co2_monthly
 
 __all__ = ["check_mae", "check_sliding_windows", "check_seasonal_naive"]
@@ -32,7 +42,22 @@ def _co2_test_months():
     return x, torch.arange(months.index("1991-01"), len(x))
 
 
-# --- Exercise 1 -------------------------------------------------------------------------------
+# --- Exercise 1: mae --------------------------------------------------------------------------
+
+
+def _mae_mistakes(prediction: torch.Tensor, truth: torch.Tensor) -> Mistakes:
+    """What the usual wrong error measures give for prediction and truth (N, V)."""
+    error = prediction - truth
+    return [
+        ("errors of opposite signs cancel: take the absolute value before the mean, "
+         "(prediction - truth).abs()", error.mean()),
+        ("that is the mean squared error; the mean absolute error uses .abs(), not ** 2",
+         (error**2).mean()),
+        ("that is the root mean squared error; the mean absolute error uses .abs()",
+         (error**2).mean().sqrt()),
+        (f"that is the sum of the {error.numel()} absolute errors; divide by their number: "
+         ".mean()", error.abs().sum()),
+    ]
 
 
 @check("mae")
@@ -49,20 +74,11 @@ def check_mae(mae):
         got = call(mae, prediction.clone(), truth.clone())
         if isinstance(got, numbers.Real) and not isinstance(got, bool):
             got = torch.tensor(float(got))  # a Python float is fine too
-        error = prediction - truth
         expect_shape(got, (), what, hint="average over every entry: .mean() with no dim gives "
                      "one number (a 0-dim tensor)")
-        hint = known_mistake(got, [
-            ("errors of opposite signs cancel: take the absolute value before the mean, "
-             "(prediction - truth).abs()", error.mean()),
-            ("that is the mean squared error; the mean absolute error uses .abs(), not ** 2",
-             (error**2).mean()),
-            ("that is the root mean squared error; the mean absolute error uses .abs()",
-             (error**2).mean().sqrt()),
-            (f"that is the sum of the {N * V} absolute errors; divide by their number: .mean()",
-             error.abs().sum()),
-        ]) or "the mean absolute error is (prediction - truth).abs().mean()"
-        expect_close(got, error.abs().mean(), what, hint=hint, atol=1e-4)
+        hint = known_mistake(got, _mae_mistakes(prediction, truth)) or (
+            "the mean absolute error is (prediction - truth).abs().mean()")
+        expect_close(got, (prediction - truth).abs().mean(), what, hint=hint, atol=1e-4)
     x, t = _co2_test_months()
     naive = float(call(mae, x[t - 1].unsqueeze(1), x[t].unsqueeze(1)))
     seasonal = float(call(mae, x[t - 12].unsqueeze(1), x[t].unsqueeze(1)))
@@ -71,7 +87,7 @@ def check_mae(mae):
             "forecast, as in the table")
 
 
-# --- Exercise 2 -------------------------------------------------------------------------------
+# --- Exercise 2: sliding_windows --------------------------------------------------------------
 
 
 def _windows(series: torch.Tensor, k: int):
@@ -85,6 +101,23 @@ def _as_pair(got, what: str):
             type(got).__name__
         raise Mismatch(f"{what} should return two tensors, (inputs, targets); got {kind}")
     return got
+
+
+def _inputs_mistakes(series: torch.Tensor, k: int) -> Mistakes:
+    """The usual wrong inputs (T - k, k, V) of sliding_windows: windows one step late."""
+    T = len(series)
+    return [
+        ("window i must hold series[i : i + k], starting at series[0]",
+         torch.stack([series[i + 1:i + 1 + k] for i in range(T - k)])),
+    ]
+
+
+def _targets_mistakes(series: torch.Tensor, k: int) -> Mistakes:
+    """The usual wrong targets (T - k, V) of sliding_windows: each window's own last value."""
+    return [
+        ("each target is the window's own last value, series[i + k - 1]; it must be the value "
+         "right after the window, series[i + k]", series[k - 1:-1]),
+    ]
 
 
 @check("sliding_windows")
@@ -102,17 +135,14 @@ def check_sliding_windows(sliding_windows):
         expected_inputs, expected_targets = _windows(series, k)
         expect_shape(inputs, (T - k, k, V), f"{what}: inputs", hint=_windows_shape_hint(
             inputs, T, V, k))
-        expect_close(inputs, expected_inputs, f"{what}: inputs", hint=known_mistake(inputs, [
-            ("window i must hold series[i : i + k], starting at series[0]",
-             torch.stack([series[i + 1:i + 1 + k] for i in range(T - k)])),
-        ]) or "window i holds series[i : i + k], in time order")
+        hint = known_mistake(inputs, _inputs_mistakes(series, k)) or (
+            "window i holds series[i : i + k], in time order")
+        expect_close(inputs, expected_inputs, f"{what}: inputs", hint=hint)
         expect_shape(targets, (T - k, V), f"{what}: targets", hint=f"one target per window: "
                      f"the {T - k} values after the first k, series[k:]")
-        expect_close(targets, expected_targets, f"{what}: targets", hint=known_mistake(
-            targets, [
-                ("each target is the window's own last value, series[i + k - 1]; it must be "
-                 "the value right after the window, series[i + k]", series[k - 1:-1]),
-            ]) or "targets[i] is series[i + k], the value right after window i")
+        hint = known_mistake(targets, _targets_mistakes(series, k)) or (
+            "targets[i] is series[i + k], the value right after window i")
+        expect_close(targets, expected_targets, f"{what}: targets", hint=hint)
     return ("right for series of shapes (12, 1), (9, 2), (6, 1) and (5, 3) with k = 3, 4, 5 "
             "(a single window) and 1; every target is the value right after its window")
 
@@ -131,13 +161,29 @@ def _windows_shape_hint(inputs, T: int, V: int, k: int) -> str:
     return "stack the T - k windows series[i : i + k], i = 0, ..., T - k - 1"
 
 
-# --- Exercise 3 -------------------------------------------------------------------------------
+# --- Exercise 3: seasonal_naive ---------------------------------------------------------------
 
 
 def _seasonal_naive(series: torch.Tensor, period: int, horizon: int) -> torch.Tensor:
     """The course's answer: (horizon, V), step T + j copies series[T - period + j % period]."""
     T = len(series)
     return series[T - period + torch.arange(horizon) % period]
+
+
+def _seasonal_naive_mistakes(series: torch.Tensor, period: int, horizon: int) -> Mistakes:
+    """The usual wrong forecasts (horizon, V): the naive one, the first season, one step early."""
+    T, V = series.shape
+    mistakes = [
+        ("each forecast copies the last value (the naive forecast); the seasonal naive copies "
+         "the value one period earlier", series[-1:].expand(horizon, V)),
+        ("the first season of the series is not the last one: start at series[T - period]",
+         series[torch.arange(horizon) % period]),
+    ]
+    if T > period:
+        mistakes.append(("off by one: the forecast of step T copies series[T - period]; yours "
+                         "starts one step earlier",
+                         series[T - period - 1 + torch.arange(horizon) % period]))
+    return mistakes
 
 
 @check("seasonal_naive")
@@ -163,18 +209,9 @@ def check_seasonal_naive(seasonal_naive):
             hint = ("your forecast is empty: a slice series[a:b] with b >= 0 counts b from the "
                     "start, so series[-12:0] holds nothing")
         expect_shape(got, (horizon, V), what, hint=hint)
-        mistakes = [
-            ("each forecast copies the last value (the naive forecast); the seasonal naive "
-             "copies the value one period earlier", series[-1:].expand(horizon, V)),
-            ("the first season of the series is not the last one: start at series[T - period]",
-             series[torch.arange(horizon) % period]),
-        ]
-        if T > period:
-            mistakes.append(("off by one: the forecast of step T copies series[T - period]; "
-                             "yours starts one step earlier",
-                             series[T - period - 1 + torch.arange(horizon) % period]))
-        expect_close(got, expected, what, hint=known_mistake(got, mistakes) or
-                     "step T + j copies series[T - period + j], wrapping around after a period")
+        hint = known_mistake(got, _seasonal_naive_mistakes(series, period, horizon)) or (
+            "step T + j copies series[T - period + j], wrapping around after a period")
+        expect_close(got, expected, what, hint=hint)
     x, t = _co2_test_months()
     start = int(t[0])
     forecast = call(seasonal_naive, x[:start].unsqueeze(1), 12, len(t))

@@ -1,4 +1,5 @@
-"""Checks for the exercises of notebook 06, training on videos where time matters.
+"""Checks for the exercises of notebook 06, training on videos where time matters
+(06_training.ipynb).
 
 The numbers the notebook reads after training: the accuracy, the confusion matrix, and the
 accuracy within MovingShapes' time-reversed pairs. Nothing here trains a model: each check
@@ -15,7 +16,16 @@ import numbers
 
 import torch
 
-from coursekit.checks import Mismatch, call, check, expect_shape, shape_of
+from coursekit.checks import (
+    Mismatch,
+    Mistakes,
+    agrees,
+    call,
+    check,
+    expect_shape,
+    known_mistake,
+    shape_of,
+)
 from coursekit.data import MovingShapes
 from coursekit.train import confusion_counts
 
@@ -34,19 +44,11 @@ def _number(got, what: str) -> float:
     return float(got)
 
 
-def _which(value: float, expected: float, mistakes) -> str:
-    """The hint of the first mistake that gives ``value``, or a generic one."""
-    for hint, wrong in mistakes:
-        if abs(wrong - expected) > 1e-9 and abs(value - wrong) < 1e-6:
-            return hint
-    return ""
-
-
 def _fraction(count: int, total: int) -> str:
     return f"{count}/{total} = {count / total:.3f}"
 
 
-# --- Exercise 1 -------------------------------------------------------------------------------
+# --- Exercise 1: accuracy ---------------------------------------------------------------------
 
 
 def _labels_with_hits(generator, predictions: torch.Tensor, num_classes: int, hits: int):
@@ -55,6 +57,22 @@ def _labels_with_hits(generator, predictions: torch.Tensor, num_classes: int, hi
     labels = (predictions + shift) % num_classes  # never the prediction...
     labels[:hits] = predictions[:hits]  # ... except on the first ``hits`` clips
     return labels
+
+
+def _accuracy_mistakes(logits: torch.Tensor, labels: torch.Tensor, hits: int) -> Mistakes:
+    """The numbers a count, a percentage, an error rate or an arg-max over clips give."""
+    batch, num_classes = logits.shape
+    expected = hits / batch
+    mistakes = [
+        (f"that is the number of correct clips; divide by the number of clips B = {batch}", hits),
+        ("that is a percentage; return a fraction between 0 and 1", 100 * expected),
+        ("that is the error rate; count the clips whose arg-max IS the label", 1 - expected),
+    ]
+    if batch == num_classes:  # otherwise an arg-max over dim 0 cannot be compared with labels
+        mistakes.append(("the arg-max ran over the clips (dim 0); take it over the classes, "
+                         "logits.argmax(dim=1)",
+                         (logits.argmax(dim=0) == labels).float().mean().item()))
+    return mistakes
 
 
 @check("accuracy")
@@ -71,26 +89,29 @@ def check_accuracy(accuracy):
         labels = _labels_with_hits(generator, logits.argmax(dim=1), num_classes, hits)
         what = f"accuracy(logits {shape_of(logits)}, labels {shape_of(labels)})"
         got = _number(call(accuracy, logits.clone(), labels.clone()), what)
-        expected = hits / batch
-        if abs(got - expected) < 1e-6:
+        if agrees(got, hits / batch, atol=1e-6):
             continue
-        wrong_dim = (logits.argmax(dim=0) == labels).float().mean().item() if (
-            batch == num_classes) else None
-        hint = _which(got, expected, [
-            (f"that is the number of correct clips; divide by the number of clips B = {batch}",
-             hits),
-            ("that is a percentage; return a fraction between 0 and 1", 100 * expected),
-            ("that is the error rate; count the clips whose arg-max IS the label",
-             1 - expected),
-        ] + ([("the arg-max ran over the clips (dim 0); take it over the classes, "
-               "logits.argmax(dim=1)", wrong_dim)] if wrong_dim is not None else []))
+        hint = known_mistake(got, _accuracy_mistakes(logits, labels, hits), atol=1e-6)
         raise Mismatch(f"{what} should be {_fraction(hits, batch)}, got {got:.4g}. Hint: "
                        + (hint or "(logits.argmax(dim=1) == labels).float().mean().item()"))
     return ("matches evaluate's accuracy on a (5, 5) batch, a (7, 4) batch and a single clip, "
             "and returns a float")
 
 
-# --- Exercise 2 -------------------------------------------------------------------------------
+# --- Exercise 2: confusion_matrix -------------------------------------------------------------
+
+
+def _confusion_matrix_mistakes(expected: torch.Tensor) -> Mistakes:
+    """The matrices (K, K) that a transpose, a += on repeated pairs, or fractions give."""
+    return [
+        ("the matrix is transposed: rows are the true classes (labels), columns the "
+         "predictions, counts[label, prediction]", expected.T),
+        ("counts[labels, predictions] += 1 adds 1 once per distinct (label, prediction) pair, "
+         "however often it repeats: loop over the clips, or use "
+         "counts.index_put_((labels, predictions), ones, accumulate=True)", expected > 0),
+        ("return the counts (whole numbers), not the fraction of each row",
+         expected / expected.sum(dim=1, keepdim=True).clamp(min=1)),
+    ]
 
 
 @check("confusion_matrix")
@@ -116,16 +137,8 @@ def check_confusion_matrix(confusion_matrix):
             "one row and one column per class"))
         if torch.equal(got.double(), expected.double()):
             continue
-        hint = "for every clip, counts[label, prediction] += 1"
-        if torch.equal(got.double(), expected.T.double()):
-            hint = ("the matrix is transposed: rows are the true classes (labels), columns the "
-                    "predictions, counts[label, prediction]")
-        elif torch.equal(got.double(), (expected > 0).double()):
-            hint = ("counts[labels, predictions] += 1 adds 1 once per distinct (label, "
-                    "prediction) pair, however often it repeats: loop over the clips, or use "
-                    "counts.index_put_((labels, predictions), ones, accumulate=True)")
-        elif torch.allclose(got.double().sum(dim=1), (expected.sum(dim=1) > 0).double()):
-            hint = "return the counts (whole numbers), not the fraction of each row"
+        hint = known_mistake(got, _confusion_matrix_mistakes(expected)) or (
+            "for every clip, counts[label, prediction] += 1")
         raise Mismatch(f"{what} should be {expected.tolist()}, got {_rounded(got)}. Hint: {hint}")
     return ("rows are true classes and columns predictions, repeated pairs counted, on a "
             "3-class batch of 20, a class that never appears, and a single clip")
@@ -138,7 +151,25 @@ def _rounded(matrix: torch.Tensor) -> list:
     return matrix.long().tolist()
 
 
-# --- Exercise 3 -------------------------------------------------------------------------------
+# --- Exercise 3: within_pair_accuracy ---------------------------------------------------------
+
+
+def _within_pair_accuracy_mistakes(logits: torch.Tensor, labels: torch.Tensor) -> Mistakes:
+    """The numbers a wrong twin, the plain accuracy, ties as wins or a percentage give."""
+    rows = torch.arange(len(labels))
+    true_logit = logits[rows, labels]
+    next_class = (labels + 1).clamp(max=logits.shape[1] - 1)
+    return [
+        ("the twin of an odd class 2k + 1 is 2k, one below it; labels ^ 1 gives the twin of "
+         "both", (true_logit > logits[rows, next_class]).float().mean().item()),
+        ("that is the plain accuracy (arg-max == label); compare only the two logits of the "
+         "pair", (logits.argmax(dim=1) == labels).float().mean().item()),
+        ("a tie is not a win: a model that gives both classes of a pair the same logit cannot "
+         "tell them apart, use > not >=",
+         (true_logit >= logits[rows, labels ^ 1]).float().mean().item()),
+        ("that is a percentage; return a fraction between 0 and 1",
+         100 * MovingShapes.pair_accuracy(logits, labels)),
+    ]
 
 
 @check("within_pair_accuracy")
@@ -162,23 +193,10 @@ def check_within_pair_accuracy(within_pair_accuracy):
         what = f"within_pair_accuracy({zeros}logits {shape_of(logits)}, labels {labels.tolist()})"
         got = _number(call(within_pair_accuracy, logits.clone(), labels.clone()), what)
         expected = MovingShapes.pair_accuracy(logits, labels)
-        if abs(got - expected) < 1e-6:
+        if agrees(got, expected, atol=1e-6):
             continue
-        rows = torch.arange(len(labels))
-        true_logit = logits[rows, labels]
-        mistakes = [
-            ("the twin of an odd class 2k + 1 is 2k, one below it; labels ^ 1 gives the twin "
-             "of both", (true_logit > logits[rows, (labels + 1).clamp(max=logits.shape[1] - 1)])
-             .float().mean().item()),
-            ("that is the plain accuracy (arg-max == label); compare only the two logits of "
-             "the pair", (logits.argmax(dim=1) == labels).float().mean().item()),
-            ("a tie is not a win: a model that gives both classes of a pair the same logit "
-             "cannot tell them apart, use > not >=",
-             (true_logit >= logits[rows, labels ^ 1]).float().mean().item()),
-            ("that is a percentage; return a fraction between 0 and 1", 100 * expected),
-        ]
-        hint = _which(got, expected, mistakes) or (
-            "twin = labels ^ 1; count logits[i, labels[i]] > logits[i, twin[i]]")
+        hint = known_mistake(got, _within_pair_accuracy_mistakes(logits, labels), atol=1e-6)
+        hint = hint or "twin = labels ^ 1; count logits[i, labels[i]] > logits[i, twin[i]]"
         raise Mismatch(f"{what} should be {expected:.3f}, got {got:.4g}. Hint: {hint}")
     return ("matches MovingShapes.pair_accuracy on random logits with odd and even labels, on "
             "all-zero logits (ties count as misses) and on a single clip")

@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 01, videos as tensors.
+"""Checks for the exercises of notebook 01, videos as tensors (01_videos_as_tensors.ipynb).
 
 Each check runs the student's function on fresh clips (a local random generator, so the
 notebook's random state is untouched), compares with ``torch.flip``, slicing or
@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import torch
 
-from coursekit.checks import Mismatch, call_on_copy, check, expect, expect_shape
+from coursekit.checks import (
+    Mismatch,
+    Mistakes,
+    call_on_copy,
+    check,
+    expect,
+    expect_shape,
+    known_mistake,
+    with_hint,
+)
 from coursekit.video import to_uint8
 
 __all__ = ["check_reverse_clip", "check_keep_every", "check_to_channels_last"]
@@ -31,6 +40,20 @@ def _frame_numbers(got: torch.Tensor, clip: torch.Tensor) -> list:
     return numbers
 
 
+# --- Exercise 1: reverse_clip -----------------------------------------------------------------
+
+
+def _reverse_clip_mistakes(clip: torch.Tensor) -> Mistakes:
+    """The clips a reversal along the wrong axis, or no reversal, returns."""
+    time = "not time: reverse dim 0, the first axis of (T, C, H, W)"
+    return [
+        (f"you reversed the colour channels (dim 1, RGB -> BGR), {time}", clip.flip(1)),
+        (f"you turned every frame upside down (dim 2, H), {time}", clip.flip(2)),
+        (f"you mirrored every frame left to right (dim 3, W), {time}", clip.flip(3)),
+        ("it came back unchanged, frame 0 still first", clip),
+    ]
+
+
 @check("reverse_clip")
 def check_reverse_clip(reverse_clip):
     """reverse_clip(video): (T, C, H, W) -> (T, C, H, W), frame T - 1 first and frame 0 last.
@@ -45,15 +68,11 @@ def check_reverse_clip(reverse_clip):
                      "torch.stack(frames) or index the clip directly")
         if torch.equal(got, clip.flip(0)):
             continue
-        for dim, mistake in [(1, "reversed the colour channels (dim 1, RGB -> BGR)"),
-                             (2, "turned every frame upside down (dim 2, H)"),
-                             (3, "mirrored every frame left to right (dim 3, W)")]:
-            expect(not torch.equal(got, clip.flip(dim)), f"{what}: you {mistake}, not "
-                   "time: reverse dim 0, the first axis of (T, C, H, W)")
-        expect(not torch.equal(got, clip), f"{what} came back unchanged, frame 0 still first")
+        mistake = known_mistake(got, _reverse_clip_mistakes(clip), atol=0)
+        expect(not mistake, f"{what}: {mistake}")
         order = _frame_numbers(got, clip)
         raise Mismatch(f"{what}: expected frames {list(range(len(clip)))[::-1]}, got "
-               f"{_name_frames(order)}")
+                       f"{_name_frames(order)}")
     return "a 5-frame 6 x 8 clip and a 1-frame clip come back last frame first, untouched"
 
 
@@ -61,6 +80,21 @@ def _name_frames(order: list) -> str:
     if None in order:
         return "frames that are not frames of the clip (were pixels changed?)"
     return str(order)
+
+
+# --- Exercise 2: keep_every -------------------------------------------------------------------
+
+
+def _keep_every_mistakes(frames: int, step: int) -> Mistakes:
+    """The frame numbers (as ``_frame_numbers`` lists them) the usual wrong slices keep."""
+    expected = list(range(0, frames, step))
+    return [
+        ("frame 0 is always kept, even when step is larger than T", []),
+        ("start at frame 0, then every step-th frame: video[::step]",
+         list(range(step - 1, frames, step))),
+        (f"when T = {frames} is not a multiple of step = {step}, the count rounds up, "
+         "ceil(T / step), as video[::step] does", expected[:-1]),
+    ]
 
 
 @check("keep_every")
@@ -81,15 +115,9 @@ def check_keep_every(keep_every):
             order = _frame_numbers(got, clip)
             if order == expected:
                 continue
-            hint = ""
-            if order == []:
-                hint = ". Hint: frame 0 is always kept, even when step is larger than T"
-            elif order == list(range(step - 1, frames, step)):
-                hint = ". Hint: start at frame 0, then every step-th frame: video[::step]"
-            elif order == expected[:-1]:
-                hint = (f". Hint: when T = {frames} is not a multiple of step = {step}, the "
-                        "count rounds up, ceil(T / step), as video[::step] does")
-            raise Mismatch(f"{what} should keep frames {expected}, got {_name_frames(order)}{hint}")
+            hint = known_mistake(order, _keep_every_mistakes(frames, step))
+            raise Mismatch(with_hint(f"{what} should keep frames {expected}, got "
+                                     f"{_name_frames(order)}", hint))
         expect_shape(got, (len(expected),) + tuple(clip.shape[1:]), what,
                      hint="(T, C, H, W) -> (T', C, H, W): keep the layout, pick frames on dim 0")
     return ("keeps frames 0, step, 2 * step, ... for T = 7 with steps 2, 3 and 1, and frame 0 "
@@ -98,6 +126,19 @@ def check_keep_every(keep_every):
 
 def _same_frame_shape(got, clip: torch.Tensor) -> bool:
     return isinstance(got, torch.Tensor) and got.shape[1:] == clip.shape[1:]
+
+
+# --- Exercise 3: to_channels_last -------------------------------------------------------------
+
+
+def _to_channels_last_mistakes(clip: torch.Tensor) -> Mistakes:
+    """What a reshape in place of a permute returns: the right shape, scrambled pixels."""
+    frames, channels, height, width = clip.shape
+    return [
+        ("reshape or view only relabel the memory: move the channel axis with "
+         "video.permute(0, 2, 3, 1)",
+         to_uint8(clip).permute(0, 3, 1, 2).reshape(frames, height, width, channels)),
+    ]
 
 
 @check("to_channels_last")
@@ -110,7 +151,6 @@ def check_to_channels_last(to_channels_last):
     generator = torch.Generator().manual_seed(103)
     clip = _clip(generator, 4, 5, 7)
     clip[0, :, 0, 0], clip[-1, :, -1, -1] = 0.0, 1.0  # the two ends of the range
-    frames, channels, height, width = clip.shape
     expected = to_uint8(clip)  # (T, H, W, C) uint8
     what = f"to_channels_last(a {tuple(clip.shape)} clip)"
     got = call_on_copy(to_channels_last, clip, noun="clip")
@@ -124,16 +164,14 @@ def check_to_channels_last(to_channels_last):
     if not difference.any():
         return ("a (4, 3, 5, 7) float clip becomes (4, 5, 7, 3) uint8, 0.0 -> 0 and 1.0 -> 255, "
                 "rounded like coursekit.video.to_uint8")
-    if (difference <= 0).all() and difference.min() == -1:
-        raise Mismatch(f"{what} is 1 too low for {(difference < 0).sum().item()} of {got.numel()} "
-               "values. Hint: .to(torch.uint8) truncates (0.999 * 255 = 254.7 -> 254): "
-               "round first, (video * 255).round()")
-    reshaped = to_uint8(clip).permute(0, 3, 1, 2).reshape(frames, height, width, channels)
-    expect(not torch.equal(got, reshaped), f"{what} has the right shape but scrambled pixels: "
-           "reshape or view only relabel the memory. Hint: move the channel axis with "
-           "video.permute(0, 2, 3, 1)")
+    if (difference <= 0).all() and difference.min() == -1:  # truncated, whatever the code
+        raise Mismatch(f"{what} is 1 too low for {(difference < 0).sum().item()} of "
+                       f"{got.numel()} values. Hint: .to(torch.uint8) truncates (0.999 * 255 = "
+                       "254.7 -> 254): round first, (video * 255).round()")
+    mistake = known_mistake(got, _to_channels_last_mistakes(clip), atol=0)
+    expect(not mistake, f"{what} has the right shape but scrambled pixels. Hint: {mistake}")
     raise Mismatch(f"{what} has the right shape and dtype but wrong values: largest difference "
-           f"from coursekit.video.to_uint8 {difference.abs().max().item()} (out of 255)")
+                   f"from coursekit.video.to_uint8 {difference.abs().max().item()} (out of 255)")
 
 
 def _layout_hint(got, clip: torch.Tensor) -> str:
