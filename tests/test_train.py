@@ -455,19 +455,20 @@ def test_checkpoint_round_trip(tmp_path):
 
 def test_resuming_from_a_checkpoint_continues_the_same_training(tmp_path):
     train_loader, _ = loaders(shuffle=False)
-    straight = small_lstm()
-    fit(straight, train_loader, epochs=3, progress=False)
+    straight = small_lstm()  # a constant learning rate: each fit call would run its own cycle
+    fit(straight, train_loader, epochs=3, schedule=None, progress=False)
 
     model = small_lstm()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    history = fit(model, train_loader, epochs=2, progress=False, optimizer=optimizer)
+    history = fit(model, train_loader, epochs=2, schedule=None, progress=False,
+                  optimizer=optimizer)
     save_checkpoint(model, tmp_path / "run.pt", optimizer=optimizer, history=history)
 
     resumed, extra = load_checkpoint(tmp_path / "run.pt")
     optimizer = torch.optim.Adam(resumed.parameters(), lr=2e-3)
     optimizer.load_state_dict(extra["optimizer"])
-    history = fit(resumed, train_loader, epochs=1, progress=False, optimizer=optimizer,
-                  history=extra["history"])
+    history = fit(resumed, train_loader, epochs=1, schedule=None, progress=False,
+                  optimizer=optimizer, history=extra["history"])
     assert history.epochs == 3
     assert same_weights(weights(resumed), weights(straight))
 
@@ -521,3 +522,105 @@ def test_confusion_counts_refuses_what_is_not_a_class_index(labels, predictions,
         confusion_counts(labels, predictions, 3)
     with pytest.raises(ValueError, match=message):
         plot_confusion(labels, predictions, ["a", "b", "c"])
+
+
+# --- The learning-rate schedule: constant by default, or one cycle per fit call -----------
+
+
+class RecordingAdam(torch.optim.Adam):
+    """Adam that records the learning rate of every step it takes."""
+
+    def __init__(self, parameters, **options):
+        super().__init__(parameters, **options)
+        self.lrs = []
+
+    def step(self, closure=None):
+        self.lrs.append(self.param_groups[0]["lr"])
+        return super().step(closure)
+
+
+def made_optimizers(monkeypatch):
+    """The optimizers fit makes itself, recorded: fit calls torch.optim.Adam."""
+    made = []
+
+    def make(parameters, **options):
+        made.append(RecordingAdam(parameters, **options))
+        return made[-1]
+
+    monkeypatch.setattr(torch.optim, "Adam", make)
+    return made
+
+
+def test_onecycle_warms_up_then_anneals_the_learning_rate(monkeypatch):
+    train_loader, _ = tiny_loaders()  # 4 batches
+    made = made_optimizers(monkeypatch)
+    fit(tiny_model(), train_loader, epochs=5, lr=1e-2, schedule="onecycle", progress=False)
+    lrs = made[0].lrs
+    assert len(lrs) == 5 * len(train_loader)
+    assert lrs[0] == pytest.approx(1e-2 / 25)  # warm-up from lr / 25
+    peak = max(range(len(lrs)), key=lrs.__getitem__)
+    assert lrs[peak] == pytest.approx(1e-2, rel=0.05) and 0.2 < peak / len(lrs) < 0.4
+    assert all(a < b for a, b in zip(lrs[:peak], lrs[1:peak + 1], strict=True))  # up, then down
+    assert all(a > b for a, b in zip(lrs[peak:-1], lrs[peak + 1:], strict=True))
+    assert lrs[-1] < 1e-2 / 1000  # nearly 0 at the last step
+
+
+def test_the_learning_rate_is_constant_by_default(monkeypatch):
+    assert inspect.signature(fit).parameters["schedule"].default is None
+    train_loader, _ = tiny_loaders()
+    made = made_optimizers(monkeypatch)
+    fit(tiny_model(), train_loader, epochs=2, lr=1e-2, progress=False)
+    assert made[0].lrs == [1e-2] * 2 * len(train_loader)
+
+
+def test_the_schedule_changes_the_trained_weights():
+    results = []
+    for schedule in ("onecycle", None):
+        coursekit.set_seed(0)
+        model = tiny_model()
+        fit(model, tiny_loaders()[0], epochs=2, schedule=schedule, progress=False)
+        results.append(weights(model))
+    assert not same_weights(*results)
+
+
+def test_resuming_starts_a_new_cycle_at_the_peak_of_the_first(tmp_path):
+    train_loader, _ = tiny_loaders()
+    model = tiny_model()
+    optimizer = RecordingAdam(model.parameters(), lr=1e-2)
+    history = fit(model, train_loader, epochs=2, schedule="onecycle", progress=False,
+                  optimizer=optimizer)
+    assert optimizer.lrs[-1] < 1e-2 / 1000  # the cycle ended near 0
+    save_checkpoint(model, tmp_path / "run.pt", optimizer=optimizer, history=history)
+
+    resumed, extra = load_checkpoint(tmp_path / "run.pt")
+    optimizer = RecordingAdam(resumed.parameters(), lr=1.0)  # lr replaced by the saved state
+    optimizer.load_state_dict(extra["optimizer"])
+    history = fit(resumed, train_loader, epochs=2, schedule="onecycle", progress=False,
+                  optimizer=optimizer, history=extra["history"])
+    assert history.epochs == 4
+    assert optimizer.lrs[0] == pytest.approx(1e-2 / 25)  # a new warm-up...
+    assert max(optimizer.lrs) == pytest.approx(1e-2, rel=0.05)  # ...to the same peak
+    assert optimizer.lrs[-1] < 1e-2 / 1000
+
+
+def test_an_unknown_schedule_is_refused_with_the_choices():
+    train_loader, _ = tiny_loaders()
+    with pytest.raises(ValueError, match=r'takes None .* or "onecycle"; got schedule=\'cosine\''):
+        fit(tiny_model(), train_loader, epochs=1, schedule="cosine", progress=False)
+
+
+class LoaderWithoutLength:
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __iter__(self):
+        return iter(self.loader)
+
+
+def test_the_schedule_needs_the_loader_length_and_says_how_to_do_without():
+    train_loader, _ = tiny_loaders()
+    with pytest.raises(ValueError, match=r"needs len\(train_loader\).*schedule=None"):
+        fit(tiny_model(), LoaderWithoutLength(train_loader), epochs=1, schedule="onecycle",
+            progress=False)
+    history = fit(tiny_model(), LoaderWithoutLength(train_loader), epochs=1, progress=False)
+    assert history.epochs == 1

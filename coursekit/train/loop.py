@@ -39,18 +39,36 @@ class TrainingStopped(Exception):
     """
 
 
+SCHEDULES = (None, "onecycle")
+
+
 def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: float = 2e-3,
-        weight_decay: float = 0.0, max_grad_norm: float | None = 1.0, device=None,
-        progress: bool = True, optimizer: torch.optim.Optimizer | None = None,
-        history: History | None = None, on_epoch_end=None) -> History:
+        schedule: str | None = None, weight_decay: float = 0.0,
+        max_grad_norm: float | None = 1.0, device=None, progress: bool = True,
+        optimizer: torch.optim.Optimizer | None = None, history: History | None = None,
+        on_epoch_end=None) -> History:
     """Train ``model`` with Adam and cross-entropy for ``epochs`` epochs; return the History.
+
+    The learning rate is constant by default (``schedule=None``): then fit(epochs=2) followed
+    by fit(epochs=1) on the same History trains exactly as fit(epochs=3). With
+    ``schedule="onecycle"`` it follows one cycle over the run (PyTorch's ``OneCycleLR``,
+    updated after every batch): a warm-up from lr / 25 to ``lr`` over the first 30 % of the
+    steps, then a cosine decay to nearly 0 at the last step. Each call of fit runs its own
+    cycle over its own ``epochs``, so continuing a History (resuming) starts a new cycle.
+    On the default MovingShapes the cycle did not beat the constant rate at the same number
+    of epochs (benchmarks/headline.py measures both), hence the constant default.
 
     Args:
         model: maps videos (B, T, C, H, W) to logits (B, K).
         train_loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
         val_loader: optional; measured after every epoch, and picks the weights kept.
         epochs: number of passes over ``train_loader``.
-        lr: Adam's learning rate (ignored when ``optimizer`` is given).
+        lr: Adam's learning rate: the constant rate, or the peak of the cycle with
+            ``schedule="onecycle"`` (ignored when ``optimizer`` is given).
+        schedule: None (a constant learning rate, the default) or "onecycle" (see above).
+            With a given ``optimizer``, the cycle peaks at its learning rate (for an
+            optimizer that fit already ran a cycle on, e.g. loaded from a checkpoint, the
+            peak of that cycle).
         weight_decay: Adam's L2 penalty (ignored when ``optimizer`` is given).
         max_grad_norm: gradients are scaled down when their norm exceeds this (clipping
             keeps one bad batch from wrecking a recurrent network); None turns it off.
@@ -77,10 +95,14 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
         raise ValueError(f"fit(..., epochs=...) takes the number of passes over train_loader, "
                          f"a whole number >= 0 such as epochs=5; got {epochs!r}")
     _check_history(history, val_loader is not None)
+    if schedule not in SCHEDULES:
+        raise ValueError(f'fit(..., schedule=...) takes None (a constant learning rate, the '
+                         f'default) or "onecycle"; got schedule={schedule!r}')
     device = pick_device(device)
     model.to(device)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = _one_cycle(optimizer, train_loader, epochs) if schedule and epochs else None
     history = history if history is not None else History()
     history.interrupted, history.stopped = False, None
     best_weights = copy.deepcopy(model.state_dict())
@@ -89,9 +111,9 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     try:
         for epoch in range(first, first + epochs):
             start = time.perf_counter()
-            train = train_one_epoch(model, train_loader, optimizer, max_grad_norm=max_grad_norm,
-                                    device=device, progress=progress, epoch=epoch,
-                                    epochs=first + epochs)
+            train = train_one_epoch(model, train_loader, optimizer, scheduler=scheduler,
+                                    max_grad_norm=max_grad_norm, device=device,
+                                    progress=progress, epoch=epoch, epochs=first + epochs)
             val = evaluate(model, val_loader, device=device) if val_loader is not None else None
             _record_epoch(history, *train, val, time.perf_counter() - start)
             score = _epoch_score(history, epoch)
@@ -117,14 +139,17 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
 
 
 def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, *,
-                    max_grad_norm: float | None = 1.0, device=None, progress: bool = True,
-                    epoch: int = 0, epochs: int | None = None) -> tuple[float, float]:
+                    scheduler=None, max_grad_norm: float | None = 1.0, device=None,
+                    progress: bool = True, epoch: int = 0,
+                    epochs: int | None = None) -> tuple[float, float]:
     """One pass over ``loader``, one gradient step per batch -> (mean loss, accuracy).
 
     Args:
         model: maps videos (B, T, C, H, W) to logits (B, K); set to training mode here.
         loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
         optimizer: an optimizer over ``model.parameters()``, e.g. Adam.
+        scheduler: optional learning-rate scheduler, stepped after every batch (e.g.
+            ``OneCycleLR``); None keeps the optimizer's learning rate.
         max_grad_norm: gradients are scaled down when their norm exceeds this; None: no
             clipping.
         device: where the batches go; None: where the model's weights are.
@@ -159,6 +184,8 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
             if max_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()  # the learning rate for the next batch
             total_loss += loss.item() * len(labels)
             correct += (logits.argmax(dim=1) == labels).sum().item()
             seen += len(labels)
@@ -204,6 +231,23 @@ def evaluate(model: nn.Module, loader, *, device=None) -> dict:
         "predictions": predictions,
         "labels": labels,
     }
+
+
+def _one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
+    """OneCycleLR over ``epochs`` passes of ``train_loader``, peaking at the optimizer's lr.
+
+    An optimizer that already ran a cycle (its ``lr`` is where that cycle left it, not the
+    rate it was given) peaks where that cycle did, its ``max_lr``; others at their ``lr``.
+    """
+    try:
+        steps = len(train_loader)
+    except TypeError:
+        raise ValueError("schedule='onecycle' plans the learning rate over every batch, so it "
+                         "needs len(train_loader); this loader has no length: give it one, "
+                         "or pass schedule=None for a constant learning rate") from None
+    peaks = [group.get("max_lr", group["lr"]) for group in optimizer.param_groups]
+    return torch.optim.lr_scheduler.OneCycleLR(  # only the learning rate moves, not Adam's betas
+        optimizer, max_lr=peaks, total_steps=max(int(epochs) * steps, 1), cycle_momentum=False)
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -286,7 +330,8 @@ def _non_finite_loss(loss: float, videos, epoch, batch, optimizer, max_grad_norm
     if not torch.isfinite(videos).all():
         return where + (" The videos of that batch hold NaN or inf values: find and fix them in "
                         "the data set (torch.isfinite(videos).all() should be True).")
-    lr = optimizer.param_groups[0]["lr"]
+    group = optimizer.param_groups[0]
+    lr = group.get("max_lr", group["lr"])  # with a schedule, its peak: the lr fit was given
     clipping = ("gradient clipping is off (max_grad_norm=None; try 1.0)" if max_grad_norm is None
                 else f"gradients are clipped at max_grad_norm={max_grad_norm}")
     return where + (f" Its videos are finite, so the weights diverged: the learning rate lr={lr:g} "
