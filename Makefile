@@ -33,12 +33,16 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not e2e"
 
 # Re-execute every notebook (or NB=notebooks/03_*.ipynb) in place, each in a fresh kernel,
-# so the stored outputs are those of a clean run.
+# so the stored outputs are those of a clean run. Widget state (progress bars, players) is
+# not stored: it is stale once the kernel stops, and a state stored earlier is deleted.
 NB ?= notebooks/*.ipynb
 notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
-	    --ExecutePreprocessor.record_timing=False $(NB)
+	    --ExecutePreprocessor.record_timing=False \
+	    --ExecutePreprocessor.store_widget_state=False $(NB)
+	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] \
+	    for nb in [nbformat.read(p, as_version=4)] if nb.metadata.pop("widgets", None)]' $(NB)
 
 # One offline reveal.js deck per notebook under build/slides/.
 slides: $(STAMP)

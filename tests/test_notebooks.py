@@ -43,3 +43,23 @@ def test_ends_with_two_to_four_checked_exercises(path):
         shown = "".join("".join(o.get("data", {}).get("text/plain", "")) + "".join(
             o.get("text", "")) for o in after["outputs"])
         assert shown.startswith("✔"), f"the stored check says {shown[:200]!r}"
+
+
+LONGEST_LINE = 88  # what a projector shows at a readable size (issue 13)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_on_a_projector(path):
+    too_long = [f"cell {cell.get('id', index)} line {number}: {len(line)} characters"
+                for index, cell in enumerate(read_notebook(path)["cells"])
+                if cell["cell_type"] == "code"
+                for number, line in enumerate("".join(cell["source"]).splitlines(), 1)
+                if len(line) > LONGEST_LINE]
+    assert not too_long, f"lines longer than {LONGEST_LINE} characters: {too_long}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stored_widget_state(path):
+    """Widget state is stale the moment the kernel stops; `make notebooks` does not store it."""
+    assert "widgets" not in read_notebook(path)["metadata"], (
+        "re-run it with `make notebooks`, or delete metadata.widgets")
