@@ -4,19 +4,20 @@ import pytest
 import torch
 
 from coursekit.checks.classifiers import (
-    check_fold_time,
+    check_encode_frames,
+    check_last_real_step,
     check_lstm_over_time,
     check_rnn_over_time,
-    check_unfold_time,
 )
 
 
-def fold_time(videos):
-    return videos.flatten(0, 1)
+def encode_frames(cnn, videos):
+    B, T = videos.shape[:2]
+    return cnn(videos.flatten(0, 1)).view(B, T, -1)
 
 
-def unfold_time(features, B, T):
-    return features.view(B, T, -1)
+def last_real_step(output, lengths):
+    return torch.stack([output[b, n - 1] for b, n in enumerate(lengths.tolist())])
 
 
 def _loop(model, features, order=None, squash=torch.tanh):
@@ -42,30 +43,59 @@ def _rejects(check, wrong, words):
         assert word in verdict.message, verdict.message
 
 
-@pytest.mark.parametrize(("wrong", "words"), [
-    (lambda v: v.transpose(0, 1).reshape(-1, *v.shape[2:]),
-     ["right shape", "clips and frames are mixed", "no transpose or permute"]),
-    (lambda v: v.permute(1, 0, 2, 3, 4).flatten(0, 1), ["row t * B + b instead of b * T + t"]),
-    (lambda v: v.flatten(1, 2), ["should have shape (6, 3, 4, 5), got (2, 9, 4, 5)",
-                                 "folded T and C"]),
-    (lambda v: v.flatten(0, 1).flatten(1), ["got (6, 60)", "keep every frame whole"]),
-    (lambda v: v[0], ["should have shape (6, 3, 4, 5), got (3, 3, 4, 5)", "flatten(0, 1)"]),
-    (lambda v: v.flatten(0, 1) * 0.5, ["not rows of the input"]),
-], ids=["transposed", "permuted", "time-and-channels", "flat-frames", "first-clip", "darker"])
-def test_fold_time_rejects(wrong, words):
-    _rejects(check_fold_time, wrong, words)
+@pytest.mark.parametrize(("check", "answer"), [
+    (check_encode_frames, encode_frames), (check_last_real_step, last_real_step),
+    (check_rnn_over_time, rnn_over_time), (check_lstm_over_time, lstm_over_time),
+], ids=["encode_frames", "last_real_step", "rnn_over_time", "lstm_over_time"])
+def test_other_right_answers_pass(check, answer):
+    assert check(answer).passed, check(answer)
+
+
+def _per_clip(cnn, videos):
+    return torch.stack([cnn(clip) for clip in videos])
+
+
+def _per_frame(cnn, videos):
+    return torch.stack([torch.cat([cnn(frame[None]) for frame in clip]) for clip in videos])
 
 
 @pytest.mark.parametrize(("wrong", "words"), [
-    (lambda f, B, T: f.view(T, B, -1).transpose(0, 1),
-     ["[b, t] does not hold row b * T + t", "clips and frames are mixed"]),
-    (lambda f, B, T: f.view(T, B, -1), ["should have shape (2, 3, 4), got (3, 2, 4)",
-                                        "the batch comes first"]),
-    (lambda f, B, T: f.view(B, -1), ["got (2, 12)", "keep the feature size D"]),
-    (lambda f, B, T: f.view(B, T, -1).flip(1), ["the input rows came out in the order"]),
-], ids=["transposed", "time-first", "flat", "reversed"])
-def test_unfold_time_rejects(wrong, words):
-    _rejects(check_unfold_time, wrong, words)
+    (lambda c, v: c(v.transpose(0, 1).flatten(0, 1)).view(*v.shape[:2], -1),
+     ["wrong values", "clips and frames are mixed", "no transpose or permute"]),
+    (lambda c, v: c(v.flatten(0, 1)).view(v.shape[1], v.shape[0], -1).transpose(0, 1),
+     ["wrong values", "clips and frames are mixed"]),
+    (_per_clip, ["features are right", "called 2 times (once per clip)", "all B * T = 6"]),
+    (_per_frame, ["called 6 times (once per frame)"]),
+    (lambda c, v: c(v.flatten(0, 1)), ["should have shape (2, 3, 6), got (6, 6)",
+                                       "unfold it into clips"]),
+    (lambda c, v: c(v.flatten(0, 1)).view(v.shape[1], v.shape[0], -1),
+     ["got (3, 2, 6)", "the batch comes first"]),
+    (lambda c, v: v.flatten(2), ["got (2, 3, 144)", "run the CNN on the frames"]),
+    (lambda c, v: c(v), ["raised ValueError", "CNN expects a batch of frames (B, C, H, W)"]),
+    (lambda c, v: c(v.flatten(0, 1)).view(*v.shape[:2], -1).flip(1),
+     ["wrong values", "cnn(frame t of clip b)"]),
+], ids=["transposed-fold", "transposed-unfold", "per-clip", "per-frame", "not-unfolded",
+        "time-first", "no-cnn", "5d-to-cnn", "reversed"])
+def test_encode_frames_rejects(wrong, words):
+    _rejects(check_encode_frames, wrong, words)
+
+
+def _clips(lengths):
+    return torch.arange(len(lengths))
+
+
+@pytest.mark.parametrize(("wrong", "words"), [
+    (lambda o, n: o[:, -1], ["wrong values", "output[:, -1] is the last step of the padded"]),
+    (lambda o, n: o[_clips(n), n], ["wrong values", "one step too late"]),
+    (lambda o, n: o[:, 0], ["wrong values", "the first step"]),
+    (lambda o, n: o[:, n - 1], ["should have shape (3, 5), got (3, 3, 5)",
+                                "output[torch.arange(B), lengths - 1]"]),
+    (lambda o, n: o[n - 1], ["got (3, 5, 5)", "dim 1 of output"]),
+    (lambda o, n: o.mean(dim=1), ["wrong values", "output[b, lengths[b] - 1]"]),
+    (lambda o, n: o[_clips(n), -n], ["wrong values"]),
+], ids=["padded-end", "one-late", "first", "all-pairs", "batch-dim", "mean", "from-end"])
+def test_last_real_step_rejects(wrong, words):
+    _rejects(check_last_real_step, wrong, words)
 
 
 def _last_frame_only(model, features):
@@ -94,7 +124,7 @@ def test_rnn_over_time_rejects(wrong, words):
 
 
 def _swapped(model, features):
-    output, (cell, hidden) = model.lstm(features)  # the lecture's names: hidden is really c
+    output, (cell, hidden) = model.lstm(features)  # LSTM_pt's names: `hidden` is really c
     return model.final(hidden[-1])
 
 

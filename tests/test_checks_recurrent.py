@@ -7,6 +7,7 @@ from torch import nn
 from coursekit.checks.recurrent import (
     check_gru_step,
     check_lstm_parameter_count,
+    check_lstm_step,
     check_run_in_chunks,
 )
 
@@ -179,14 +180,69 @@ def test_gru_step_names_the_mistake(wrong, words):
         assert word in verdict.message, verdict.message
 
 
+# --- Exercise 4: lstm_step --------------------------------------------------------------------
+
+
+def lstm_step(x_t, state, p, mistake=""):
+    h, c = state
+    f = torch.sigmoid(x_t @ p.W_f + h @ p.U_f + p.b_f)
+    i = torch.sigmoid(x_t @ p.W_i + h @ p.U_i + p.b_i)
+    o = torch.sigmoid(x_t @ p.W_o + h @ p.U_o + p.b_o)
+    squash = torch.sigmoid if mistake == "sigmoid" else torch.tanh
+    candidate = squash(x_t @ p.W_c + h @ p.U_c + p.b_c)
+    if mistake == "swapped gates":
+        f, i = i, f
+    c = i * candidate if mistake == "no forget" else f * c + i * candidate
+    h = o * c if mistake == "no tanh" else o * torch.tanh(c)
+    return (c, h) if mistake == "(c, h)" else (h, c)
+
+
+def test_lstm_step_reference_passes():
+    verdict = check_lstm_step(lstm_step)
+    assert verdict.passed, verdict.message
+    assert "ManualLSTM.from_torch" in verdict.message
+
+
+def test_lstm_step_accepts_the_course_s_own_step():
+    assert check_lstm_step(lambda x_t, state, p: p.step(x_t, state)).passed
+
+
+@pytest.mark.parametrize("mistake, words", [
+    ("(c, h)", ["you returned (c, h)"]),
+    ("swapped gates", ["forget and input gates are exchanged"]),
+    ("no tanh", ["squashed by a tanh"]),
+    ("sigmoid", ["uses tanh, not sigmoid"]),
+    ("no forget", ["the old memory is lost"]),
+])
+def test_lstm_step_names_the_mistake(mistake, words):
+    verdict = check_lstm_step(lambda x_t, state, p: lstm_step(x_t, state, p, mistake))
+    assert verdict.status == "failed"
+    for word in words:
+        assert word in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda x_t, state, p: state[0], ["a tuple of two tensors, got Tensor"]),
+    (lambda x_t, state, p: (state[0][:, :1], state[1]), ["the new h should have shape"]),
+    (lambda x_t, state, p: (torch.tanh(x_t @ p.W_c), state[1]), ["wrong values", "six lines"]),
+    (lambda x_t, state, p: (x_t @ p.W_f.T, state[1]), ["raised RuntimeError"]),
+], ids=["one tensor", "bad shape", "other", "crash"])
+def test_lstm_step_rejects_other_wrong_answers(wrong, words):
+    verdict = check_lstm_step(wrong)
+    assert verdict.status == "failed"
+    for word in words:
+        assert word in verdict.message, verdict.message
+
+
 # --- a wrong answer's verdict does not depend on the notebook's random state -----------------
 
-CHECKS = [check_lstm_parameter_count, check_run_in_chunks, check_gru_step]
+CHECKS = [check_lstm_parameter_count, check_run_in_chunks, check_gru_step, check_lstm_step]
 
 
 def test_a_failed_verdict_is_the_same_whatever_the_global_seed():
     wrong = [lambda D, H: 4 * (D * H + H * H + H),
-             lambda lstm, x, n: run_in_chunks(lstm, x, n, carry=False), gru_z_swapped]
+             lambda lstm, x, n: run_in_chunks(lstm, x, n, carry=False), gru_z_swapped,
+             lambda x_t, state, p: lstm_step(x_t, state, p, "no tanh")]
     verdicts = []
     for seed in (1, 2):
         torch.manual_seed(seed)

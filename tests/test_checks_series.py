@@ -3,36 +3,68 @@
 import pytest
 import torch
 
-from coursekit.checks.series import check_mae, check_seasonal_naive, check_sliding_windows
+from coursekit.checks.series import check_mase, check_seasonal_naive, check_sliding_windows
 
-# --- Exercise 1: mae --------------------------------------------------------------------------
-
-
-def mae(prediction, truth):
-    return (prediction - truth).abs().mean()
+# --- Exercise 1: mase -------------------------------------------------------------------------
 
 
-def test_mae_reference_passes_and_finds_the_notebooks_numbers():
-    verdict = check_mae(mae)
+def mase(prediction, truth, history, period=1):
+    scale = (history[period:] - history[:-period]).abs().mean()
+    return (prediction - truth).abs().mean() / scale
+
+
+def test_mase_reference_passes_and_scores_the_notebooks_forecasts():
+    verdict = check_mase(mase)
     assert verdict.passed, verdict.message
-    assert "1.14 ppm for the naive and 1.52 ppm for the seasonal naive" in verdict.message
+    assert "naive forecast scores 1.11" in verdict.message
+    assert "seasonal naive + drift 0.30" in verdict.message
 
 
-def test_mae_may_return_a_python_float():
-    assert check_mae(lambda prediction, truth: mae(prediction, truth).item()).passed
+def test_mase_may_return_a_python_float():
+    assert check_mase(lambda p, t, h, period=1: mase(p, t, h, period).item()).passed
+
+
+def test_mase_may_loop_over_the_history():
+    def by_hand(prediction, truth, history, period=1):
+        changes = [(history[i] - history[i - period]).abs() for i in range(period, len(history))]
+        return (prediction - truth).abs().mean() / torch.cat(changes).mean()
+
+    assert check_mase(by_hand).passed
+
+
+def naive_error(h, period):
+    return (h[period:] - h[:-period]).abs().mean()
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda p, t: (p - t).mean(), "errors of opposite signs cancel"),
-    (lambda p, t: ((p - t) ** 2).mean(), "mean squared error"),
-    (lambda p, t: ((p - t) ** 2).mean().sqrt(), "root mean squared error"),
-    (lambda p, t: (p - t).abs().sum(), "sum of the 20 absolute errors"),
-    (lambda p, t: (p - t).abs().mean(dim=0), "should have shape (), got (1,)"),
-], ids=["signed", "squared", "root squared", "sum", "per column"])
-def test_mae_names_the_mistake(wrong, words):
-    verdict = check_mae(wrong)
+    (lambda p, t, h, period=1: (p - t).mean() / naive_error(h, period),
+     "errors of opposite signs cancel"),
+    (lambda p, t, h, period=1: (p - t).abs().mean(), "mean absolute error itself"),
+    (lambda p, t, h, period=1: naive_error(h, period) / (p - t).abs().mean(), "upside down"),
+    (lambda p, t, h, period=1: (p - t).abs().mean() / h.abs().mean(), "mean size of its changes"),
+    (lambda p, t, h, period=1: (p - t).abs().mean() / naive_error(t, period),
+     "measured on the history"),
+    (lambda p, t, h, period=1: ((p - t) ** 2).mean() / ((h[period:] - h[:-period]) ** 2).mean(),
+     "squared error"),
+    (lambda p, t, h, period=1: (p - t).abs().mean() / naive_error(h, 1),
+     ["period=12", "one period (12 steps) earlier"]),
+    (lambda p, t, h, period=1: (p - t).abs().mean(dim=0) / naive_error(h, period),
+     "should have shape (), got (1,)"),
+], ids=["signed", "unscaled", "inverted", "by values", "scaled on truth", "squared",
+        "lag one", "per column"])
+def test_mase_names_the_mistake(wrong, words):
+    verdict = check_mase(wrong)
     assert verdict.status == "failed"
-    assert words in verdict.message, verdict.message
+    for word in [words] if isinstance(words, str) else words:
+        assert word in verdict.message, verdict.message
+
+
+def test_mase_rejects_a_scale_on_the_last_season_only():
+    def last_season_only(prediction, truth, history, period=1):
+        recent = history[-2 * period:]
+        return (prediction - truth).abs().mean() / naive_error(recent, period)
+
+    assert check_mase(last_season_only).status == "failed"
 
 
 # --- Exercise 2: sliding_windows --------------------------------------------------------------

@@ -3,10 +3,12 @@
 import pytest
 import torch
 from conftest import notebook
+from torch.nn import functional as F
 
 from coursekit.checks.training import (
     check_accuracy,
     check_confusion_matrix,
+    check_train_epoch,
     check_within_pair_accuracy,
 )
 from coursekit.course.notebooks import read_notebook
@@ -118,9 +120,99 @@ def test_within_pair_accuracy_rejects(wrong, words):
     _rejects(check_within_pair_accuracy, wrong, words)
 
 
+def train_epoch(model, loader, optimizer):
+    model.train()
+    total, seen = 0.0, 0
+    for videos, labels in loader:
+        loss = F.cross_entropy(model(videos), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total, seen = total + loss.item() * len(labels), seen + len(labels)
+    return total / seen
+
+
+def _clip_sum(losses, sizes):
+    return sum(loss * n for loss, n in zip(losses, sizes, strict=True))
+
+
+def _epoch(model, loader, optimizer, *, train=True, zero_grad=True, step_first=False,
+           loss_of=lambda losses, sizes: _clip_sum(losses, sizes) / sum(sizes)):
+    """train_epoch with one of the usual mistakes switched on."""
+    if train:
+        model.train()
+    losses, sizes = [], []
+    for videos, labels in loader:
+        loss = F.cross_entropy(model(videos), labels)
+        if zero_grad:
+            optimizer.zero_grad()
+        if step_first:
+            optimizer.step()
+        loss.backward()
+        if not step_first:
+            optimizer.step()
+        losses.append(loss.item())
+        sizes.append(len(labels))
+    return loss_of(losses, sizes)
+
+
+def test_the_right_answers_pass():
+    for check, answer in [(check_accuracy, accuracy), (check_confusion_matrix, confusion_matrix),
+                          (check_within_pair_accuracy, within_pair_accuracy),
+                          (check_train_epoch, train_epoch)]:
+        assert check(answer).passed, check(answer)
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    (dict(zero_grad=False), ["the weights after", "wrong values", "zero_grad()", "adds"]),
+    (dict(step_first=True), ["weights have not changed", "in that order"]),
+    (dict(train=False), ["still in eval mode", "model.train()"]),
+    (dict(loss_of=lambda losses, sizes: sum(losses) / len(losses)),
+     ["should return the mean loss per clip", "mean of the batches' losses", "len(labels)"]),
+    (dict(loss_of=lambda losses, sizes: losses[-1]), ["the last batch's loss"]),
+    (dict(loss_of=_clip_sum),
+     ["the sum over clips", "divide by the number of clips, 10"]),
+    (dict(loss_of=lambda losses, sizes: sum(losses)), ["sum of the batches' losses"]),
+    (dict(loss_of=lambda losses, sizes: torch.tensor(sum(losses) / 3)), ["got a tensor"]),
+], ids=["no-zero-grad", "step-first", "eval-mode", "mean-of-batch-means", "last-loss",
+        "sum-over-clips", "sum-of-batch-means", "tensor"])
+def test_train_epoch_rejects(options, words):
+    def wrong(model, loader, optimizer):
+        return _epoch(model, loader, optimizer, **options)
+
+    _rejects(check_train_epoch, wrong, words)
+
+
+def test_train_epoch_rejects_a_loop_that_never_steps():
+    def forward_only(model, loader, optimizer):
+        model.train()
+        return sum(F.cross_entropy(model(x), y).item() for x, y in loader) / 3
+
+    _rejects(check_train_epoch, forward_only, ["weights have not changed", "optimizer.step()"])
+
+
+def test_train_epoch_names_what_the_student_code_raised():
+    def crashes(model, loader, optimizer):
+        for videos, labels in loader:
+            F.cross_entropy(model(videos), labels.float())
+
+    verdict = check_train_epoch(crashes)
+    assert verdict.status == "failed" and "crashes raised" in verdict.message, verdict
+
+
+def test_train_epoch_stub_is_not_done():
+    def stub(model, loader, optimizer):
+        raise NotImplementedError
+
+    assert check_train_epoch(stub).status == "not done"
+
+
 def test_the_notebook_does_no_training_in_its_exercises():
-    """Notebook 06 is near the one-minute budget: its exercise cells must stay instant."""
+    """Notebook 06 is near the one-minute budget: its exercise cells must stay instant.
+
+    Exercise 4's check trains a linear layer on 3 tiny batches; no exercise cell calls fit.
+    """
     cells = read_notebook(notebook("06"))["cells"]
     start = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Exercises"))
     code = "".join("".join(c["source"]) for c in cells[start:] if c["cell_type"] == "code")
-    assert "fit(" not in code and "backward" not in code
+    assert "fit(" not in code and "DataLoader(" not in code

@@ -3,32 +3,41 @@
 import pytest
 import torch
 
-from coursekit.checks.videos import check_keep_every, check_reverse_clip, check_to_channels_last
+from coursekit.checks.videos import check_boomerang, check_sample_frames, check_to_channels_last
 
 
-def reverse_clip(video):
-    return video.flip(0)
+def boomerang(video):
+    return torch.cat([video, video.flip(0)[1:]])
 
 
-def keep_every(video, step):
-    return video[::step]
+def sample_frames(video, n):
+    return video[torch.linspace(0, len(video) - 1, n).round().long()]
 
 
 def to_channels_last(video):
     return (video * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
 
 
+@pytest.mark.parametrize("right", [
+    boomerang,
+    lambda v: v[list(range(len(v))) + list(range(len(v) - 2, -1, -1))],
+    lambda v: torch.cat([v[:-1], v.flip(0)]),
+], ids=["cat-flip", "index-list", "cat-other-way"])
+def test_boomerang_accepts(right):
+    assert check_boomerang(right).passed
+
+
 @pytest.mark.parametrize(("wrong", "words"), [
-    (lambda v: v.flip(1), ["colour channels (dim 1", "reverse dim 0"]),
-    (lambda v: v.flip(2), ["upside down", "dim 2"]),
-    (lambda v: v.flip(3), ["left to right", "dim 3"]),
-    (lambda v: list(v.flip(0)), ["got list", "torch.stack"]),
-    (lambda v: v, ["unchanged"]),
-    (lambda v: v.roll(1, dims=0), ["expected frames [4, 3, 2, 1, 0], got [4, 0, 1, 2, 3]"]),
-    (lambda v: v.flip(0) * 0.5, ["not frames of the clip"]),
-], ids=["channels", "height", "width", "list", "identity", "rolled", "darker"])
-def test_reverse_clip_rejects(wrong, words):
-    verdict = check_reverse_clip(wrong)
+    (lambda v: torch.cat([v, v.flip(0)]), ["got [0, 1, 2, 3, 3, 2, 1, 0]", "shown twice"]),
+    (lambda v: torch.cat([v, v.flip(0)[1:-1]]), ["should end on frame 0"]),
+    (lambda v: torch.cat([v, v[:-1]]), ["plays forward again", "dim 0"]),
+    (lambda v: v.flip(0), ["only reversed", "torch.cat"]),
+    (lambda v: torch.cat([v, v.flip(1)[1:]]), ["not frames of the clip"]),
+    (lambda v: torch.cat([v, v.flip(0)[1:]], dim=1), ["should have shape (7, 3, 6, 8)", "dim 0"]),
+    (lambda v: [*v, *v.flip(0)[1:]], ["should be a tensor", "got list"]),
+], ids=["turn-twice", "no-last", "forward-twice", "reverse-only", "colours", "dim1", "list"])
+def test_boomerang_rejects(wrong, words):
+    verdict = check_boomerang(wrong)
     assert verdict.status == "failed"
     for word in words:
         assert word in verdict.message
@@ -37,25 +46,37 @@ def test_reverse_clip_rejects(wrong, words):
 def test_an_answer_that_writes_into_its_input_is_rejected():
     def in_place(video):
         video[:] = video.flip(0).clone()
-        return video
+        return torch.cat([video.flip(0), video[1:]])
 
-    assert "changed the clip it was given" in check_reverse_clip(in_place).message
+    assert "changed the clip it was given" in check_boomerang(in_place).message
 
 
 @pytest.mark.parametrize(("wrong", "words"), [
-    (lambda v, s: v[s - 1::s], ["should keep frames [0, 2, 4, 6], got [1, 3, 5]",
-                                "start at frame 0"]),
-    (lambda v, s: v[: len(v) // s * s: s], ["got [0, 2, 4]", "ceil(T / step)"]),
-    (lambda v, s: v[::s] if s <= len(v) else v[:0],
-     ["step=5", "frame 0 is always kept"]),
-    (lambda v, s: v[::s].permute(0, 2, 3, 1), ["should have shape (4, 3, 6, 8)", "dim 0"]),
-    (lambda v, s: v[:, ::s], ["should have shape (4, 3, 6, 8), got (7, 2, 6, 8)"]),
-], ids=["starts-at-step-1", "rounds-down", "empty-for-large-step", "layout", "channels"])
-def test_keep_every_rejects(wrong, words):
-    verdict = check_keep_every(wrong)
+    (lambda v, n: v[torch.linspace(0, len(v) - 1, n).long()],
+     ["should keep frames [0, 4, 8, 11, 15, 19], got [0, 3, 7, 11, 15, 19]", "round"]),
+    (lambda v, n: v[:n], ["got [0, 1, 2, 3, 4, 5]", "first n frames"]),
+    (lambda v, n: v[::len(v) // n], ["got [0, 3, 6, 9, 12, 15, 18]", "need not be n frames"]),
+    (lambda v, n: v[::len(v) // n][:n], ["got [0, 3, 6, 9, 12, 15]", "last frame"]),
+    (lambda v, n: v[[round(i * len(v) / n) for i in range(n)]],
+     ["got [0, 3, 7, 10, 13, 17]", "T - 1"]),
+    (lambda v, n: v[torch.linspace(0, len(v), n).round().long()], ["IndexError"]),
+    (lambda v, n: sample_frames(v, n).permute(0, 2, 3, 1),
+     ["should have shape (6, 3, 5, 4), got (6, 5, 4, 3)", "dim 0"]),
+], ids=["truncates", "first-n", "step", "step-cut", "over-T", "past-the-end", "layout"])
+def test_sample_frames_rejects(wrong, words):
+    verdict = check_sample_frames(wrong)
     assert verdict.status == "failed"
     for word in words:
         assert word in verdict.message
+
+
+def test_sample_frames_accepts_the_formula_by_hand():
+    def by_hand(video, n):
+        last = len(video) - 1
+        return torch.stack([video[round(i * last / max(n - 1, 1))] for i in range(n)])
+
+    assert check_sample_frames(by_hand).passed
+    assert check_sample_frames(sample_frames).passed
 
 
 @pytest.mark.parametrize(("wrong", "words"), [

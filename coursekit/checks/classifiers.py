@@ -1,12 +1,14 @@
 """Checks for the exercises of notebook 05, CNN + RNN for videos (05_cnn_rnn.ipynb).
 
-Folding time into the batch and back (so the CNN sees all B * T frames in one call), the
-lecture's recurrence written as a loop, and reading an LSTM's answer from h, not c. Each check
-runs the student's function on fresh tensors from a local random generator, and on small
-classifiers built under ``torch.random.fork_rng``, so the notebook's random state is untouched.
-It compares with ``reshape`` or with the model's own batched ``over_time``, and names the usual
-mistake: clips and frames mixed by a transpose, frames read backwards, the cell state c read
-instead of h, the batch taken for time.
+Running the CNN on all B * T frames of a batch in one call (time folded into the batch, then
+unfolded into clips), reading each padded clip's last real step, the lecture's recurrence
+written as a loop, and reading an LSTM's answer from h, not c. Each check runs the student's
+function on fresh tensors from a local random generator, and on small models built under
+``torch.random.fork_rng``, so the notebook's random state is untouched. It compares with the
+course's own answer (``reshape``, the LSTM run on the unpadded clip, the model's batched
+``over_time``) and names the usual mistake: clips and frames mixed by a transpose, one CNN
+call per clip or per frame, padding read as if it were a frame, frames read backwards, the
+cell state c read instead of h, the batch taken for time.
 """
 
 from __future__ import annotations
@@ -14,124 +16,183 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
 from coursekit.checks import (
-    Mismatch,
     Mistakes,
     call,
     check,
+    expect,
     expect_close,
     expect_shape,
     known_mistake,
     shape_of,
 )
-from coursekit.models import LSTMVideoClassifier, ManualRNNVideoClassifier
+from coursekit.models import CNN, LSTMVideoClassifier, ManualRNNVideoClassifier
 
-__all__ = ["check_fold_time", "check_unfold_time", "check_rnn_over_time",
+__all__ = ["check_encode_frames", "check_last_real_step", "check_rnn_over_time",
            "check_lstm_over_time"]
 
-
-def _row_of(item: torch.Tensor, rows: torch.Tensor):
-    """The index of the row of ``rows`` equal to ``item``, or None."""
-    for index, row in enumerate(rows):
-        if torch.equal(item, row):
-            return index
-    return None
+FEATURES, HIDDEN, CLASSES = 6, 5, 3
+FRAME = (6, 8)  # (H, W) of the checks' frames: small, and not square
 
 
-def _order_mistakes(batch: int, time: int) -> Mistakes:
-    """The orders of rows (as ``_row_of`` finds them) that mix clips and frames."""
-    transposed = [t * batch + b for b in range(batch) for t in range(time)]
-    mixed = ("clips and frames are mixed, in the order a transpose of B and T gives (row "
-             "t * B + b instead of b * T + t). Reshape B and T as they come, with no transpose "
-             "or permute: B * T <-> (B, T)")
+# --- Exercise 1: encode_frames ----------------------------------------------------------------
+
+
+class _CountingCNN(CNN):
+    """The course's CNN, noting how many frames each call received (``calls``)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.calls: list = []
+
+    def forward(self, frames):
+        self.calls.append(tuple(frames.shape)[0] if hasattr(frames, "shape") else None)
+        return super().forward(frames)
+
+
+def _counting_cnn(seed: int) -> _CountingCNN:
+    """A small untrained CNN, built without touching the notebook's random state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        cnn = _CountingCNN(in_channels=3, feat_dim=FEATURES, frame_size=FRAME)
+    return cnn.eval()
+
+
+def _encode_frames_mistakes(cnn: CNN, videos: torch.Tensor) -> Mistakes:
+    """The features (B, T, D) of folds and unfolds that mix clips and frames."""
+    batch, time = videos.shape[:2]
+    mixed = ("clips and frames are mixed, in the order a transpose of B and T gives. Fold "
+             "with videos.reshape(B * T, C, H, W) and unfold with features.reshape(B, T, -1): "
+             "B and T in the order they come, no transpose or permute")
     return [
-        (mixed, transposed),
-        (mixed, sorted(range(batch * time), key=transposed.__getitem__)),
+        (mixed, cnn(videos.transpose(0, 1).flatten(0, 1)).view(batch, time, -1)),
+        (mixed, cnn(videos.flatten(0, 1)).view(time, batch, -1).transpose(0, 1)),
     ]
 
 
-def _order_hint(got_rows: list, batch: int, time: int) -> str:
-    """Why rows came out in the order ``got_rows`` (the input row found at each place)."""
-    if None in got_rows:
-        return "some rows are not rows of the input: were pixels or features moved?"
-    return known_mistake(got_rows, _order_mistakes(batch, time)) or (
-        f"the input rows came out in the order {got_rows}, expected 0, 1, 2, ...")
+def _encode_shape_hint(got, batch: int, time: int) -> str:
+    shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+    if shape == (batch * time, FEATURES):
+        return ("that is one row per frame, (B * T, D): unfold it into clips, "
+                "features.reshape(B, T, -1)")
+    if shape == (time, batch, FEATURES):
+        return "that is (T, B, D); the batch comes first: features.reshape(B, T, -1)"
+    if shape is not None and shape[:2] == (batch, time) and shape[2:] != (FEATURES,):
+        return "run the CNN on the frames: cnn(frames) turns (B * T, C, H, W) into (B * T, D)"
+    return ("fold, encode, unfold: frames = videos.reshape(B * T, C, H, W); "
+            "cnn(frames).reshape(B, T, -1)")
 
 
-# --- Exercise 1: fold_time --------------------------------------------------------------------
+def _calls_hint(calls: list, batch: int, time: int) -> str:
+    if len(calls) == batch:
+        where = "once per clip"
+    elif len(calls) == batch * time:
+        where = "once per frame"
+    else:
+        where = "with frames " + " + ".join(str(n) for n in calls)
+    return (f"the features are right, but the CNN was called {len(calls)} times ({where}); "
+            f"fold time into the batch so that one call sees all B * T = {batch * time} "
+            "frames")
 
 
-@check("fold_time")
-def check_fold_time(fold_time):
-    """fold_time(videos): (B, T, C, H, W) -> (B * T, C, H, W), frame t of clip b at row b * T + t.
+@check("encode_frames")
+def check_encode_frames(encode_frames):
+    """encode_frames(cnn, videos): (B, T, C, H, W) -> (B, T, D), all frames in one CNN call.
 
-    Tried on a batch with B != T and non-square frames, one clip (B = 1) and one-frame clips
-    (T = 1); every frame is different, so a mix of clips and frames is seen.
+    Tried on a batch with B != T, one clip (B = 1) and one-frame clips (T = 1), with a small
+    CNN that counts its calls; every frame is different, so a mix of clips and frames is seen.
     """
     generator = torch.Generator().manual_seed(501)
-    for shape in [(2, 3, 3, 4, 5), (1, 4, 3, 2, 3), (3, 1, 1, 5, 4)]:
-        videos = torch.rand(*shape, generator=generator)
-        batch, time, channels, height, width = shape
-        what = f"fold_time(videos {shape})"
-        got = call(fold_time, videos.clone())
-        expected = videos.reshape(batch * time, channels, height, width)
-        expect_shape(got, expected.shape, what, hint=_fold_shape_hint(got, shape))
-        if torch.equal(got, expected):
-            continue
-        rows = [_row_of(frame, expected) for frame in got]
-        raise Mismatch(f"{what} has the right shape but not the right frame in every row. "
-                       f"Hint: {_order_hint(rows, batch, time)}")
-    return ("frame t of clip b lands at row b * T + t for videos (2, 3, 3, 4, 5), one clip "
-            "(B = 1) and one-frame clips (T = 1)")
+    cnn = _counting_cnn(seed=501)
+    for batch, time in [(2, 3), (1, 4), (3, 1)]:
+        videos = torch.rand(batch, time, 3, *FRAME, generator=generator)
+        what = f"encode_frames(cnn, videos {shape_of(videos)})"
+        cnn.calls.clear()
+        with torch.no_grad():
+            got = call(encode_frames, cnn, videos.clone())
+            calls = list(cnn.calls)
+            expected = cnn(videos.flatten(0, 1)).view(batch, time, -1)
+            mistakes = _encode_frames_mistakes(cnn, videos)
+        expect_shape(got, expected.shape, what, hint=_encode_shape_hint(got, batch, time))
+        expect_close(got, expected, what, hint=known_mistake(got, mistakes) or (
+            "features[b, t] must be cnn(frame t of clip b)"))
+        expect(calls == [batch * time], f"{what}: {_calls_hint(calls, batch, time)}")
+    return ("features[b, t] is frame t of clip b, from one CNN call on all B * T frames, for "
+            "videos (2, 3, 3, 6, 8), one clip (B = 1) and one-frame clips (T = 1)")
 
 
-def _fold_shape_hint(got, shape) -> str:
-    batch, time, channels, height, width = shape
-    if isinstance(got, torch.Tensor) and tuple(got.shape) == (batch, time * channels, height,
-                                                              width):
-        return "you folded T and C (dims 1 and 2); fold B and T, the first two dims"
-    if isinstance(got, torch.Tensor) and got.ndim == 2:
-        return "keep every frame whole, (C, H, W): the CNN takes frames (B * T, C, H, W)"
-    return "fold the first two dims: videos.reshape(B * T, C, H, W) or videos.flatten(0, 1)"
+# --- Exercise 2: last_real_step ---------------------------------------------------------------
 
 
-# --- Exercise 2: unfold_time ------------------------------------------------------------------
+def _lstm(seed: int) -> nn.LSTM:
+    """A small untrained nn.LSTM (batch_first), built without touching the random state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        lstm = nn.LSTM(FEATURES, HIDDEN, batch_first=True)
+    return lstm.eval()
 
 
-@check("unfold_time")
-def check_unfold_time(unfold_time):
-    """unfold_time(features, B, T): (B * T, D) -> (B, T, D), row b * T + t to [b, t].
+def _last_real_step_mistakes(output: torch.Tensor, lengths: torch.Tensor) -> Mistakes:
+    """The rows (B, hidden) read at the padded end, one step late, or at the first step."""
+    clips = torch.arange(len(lengths))
+    late = lengths.clamp(max=output.shape[1] - 1)
+    return [
+        ("output[:, -1] is the last step of the padded batch: for a clip shorter than T it "
+         "comes after the clip's end, once padding has changed the memory. Read step "
+         "lengths[b] - 1 of clip b", output[:, -1]),
+        ("one step too late: a clip of length L has its frames at steps 0 .. L - 1, so its "
+         "last real step is lengths[b] - 1", output[clips, late]),
+        ("that is the first step, output[:, 0]; the last real step of clip b is "
+         "lengths[b] - 1", output[:, 0]),
+    ]
 
-    Tried with B != T, one clip (B = 1) and one-frame clips (T = 1); every row is different.
+
+def _last_step_shape_hint(got, batch: int, time: int) -> str:
+    shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+    if shape == (batch, batch, HIDDEN):
+        return ("output[:, lengths - 1] gives every clip every length, (B, B, hidden); pair "
+                "clip b with its own length: output[torch.arange(B), lengths - 1]")
+    if shape == (batch, time, HIDDEN):
+        return ("lengths count time steps, dim 1 of output (B, T, hidden), not clips: "
+                "output[torch.arange(B), lengths - 1]")
+    return "one row per clip: output[torch.arange(B), lengths - 1] is (B, hidden)"
+
+
+@check("last_real_step")
+def check_last_real_step(last_real_step):
+    """last_real_step(output, lengths): (B, T, hidden), (B,) -> (B, hidden), step lengths[b] - 1.
+
+    ``output`` comes from an nn.LSTM run on zero-padded clips; the answer must equal h[-1] of
+    the same LSTM run on each clip's real frames alone. Tried on clips shorter than T, one
+    padded clip (B = 1) and clips with no padding.
     """
     generator = torch.Generator().manual_seed(502)
-    for batch, time, dim in [(2, 3, 4), (1, 5, 3), (4, 1, 2)]:
-        features = torch.randn(batch * time, dim, generator=generator)
-        what = f"unfold_time(features {shape_of(features)}, B={batch}, T={time})"
-        got = call(unfold_time, features.clone(), batch, time)
-        expected = features.reshape(batch, time, dim)
-        expect_shape(got, expected.shape, what, hint=_unfold_shape_hint(got, batch, time, dim))
-        if torch.equal(got, expected):
-            continue
-        rows = [_row_of(got[b, t], features) for b in range(batch) for t in range(time)]
-        raise Mismatch(f"{what} has the right shape but [b, t] does not hold row b * T + t. "
-                       f"Hint: {_order_hint(rows, batch, time)}")
-    return ("row b * T + t lands at [b, t] for (B, T) = (2, 3), one clip (B = 1) and one-frame "
-            "clips (T = 1)")
-
-
-def _unfold_shape_hint(got, batch: int, time: int, dim: int) -> str:
-    if isinstance(got, torch.Tensor) and tuple(got.shape) == (time, batch, dim):
-        return "that is (T, B, D); the batch comes first: features.reshape(B, T, D)"
-    if isinstance(got, torch.Tensor) and got.ndim == 2:
-        return "keep the feature size D as the last dim: features.reshape(B, T, -1)"
-    return "features.reshape(B, T, -1) undoes fold_time"
+    lstm = _lstm(seed=502)
+    for lengths, time in [([3, 1, 4], 5), ([2], 4), ([5, 2, 5, 3], 5)]:
+        lengths = torch.tensor(lengths)
+        features = torch.randn(len(lengths), time, FEATURES, generator=generator)
+        for b, length in enumerate(lengths.tolist()):
+            features[b, length:] = 0.0  # padding after the clip's end
+        with torch.no_grad():
+            output, _ = lstm(features)
+            alone = [lstm(features[b:b + 1, :length])[1][0][-1, 0]
+                     for b, length in enumerate(lengths.tolist())]
+            got = call(last_real_step, output.clone(), lengths.clone())
+        expected = torch.stack(alone)
+        what = (f"last_real_step(output {shape_of(output)}, lengths {lengths.tolist()})")
+        expect_shape(got, expected.shape, what,
+                     hint=_last_step_shape_hint(got, len(lengths), time))
+        expect_close(got, expected, what, hint=known_mistake(
+            got, _last_real_step_mistakes(output, lengths)) or (
+            "row b must be output[b, lengths[b] - 1]"))
+    return ("row b equals h[-1] of the LSTM run on clip b's real frames alone, for lengths "
+            "[3, 1, 4] padded to T = 5, one padded clip (B = 1) and clips with no padding")
 
 
 # --- Exercises 3 and 4: models ----------------------------------------------------------------
 
-FEATURES, HIDDEN, CLASSES = 6, 5, 3
 SIZES = [(3, 4), (1, 5), (2, 1)]  # (B, T): a batch with B != T, one clip, one frame
 
 
@@ -212,7 +273,8 @@ def _lstm_over_time_mistakes(model: LSTMVideoClassifier, features: torch.Tensor)
     output, (_, c) = model.lstm(features)
     return [
         ("you classified the cell state c. nn.LSTM returns output, (h, c): hidden state first; "
-         "classify h[-1] (the lecture's swap)", model.final(c[-1])),
+         "classify h[-1] (the lecture's LSTM_pt "
+         "wrapper swaps these two names)", model.final(c[-1])),
         ("that is the output of the first frame, output[:, 0]; the last frame's is "
          "output[:, -1], which is also h[-1]", model.final(output[:, 0])),
     ]

@@ -4,8 +4,8 @@ Each check compares the student's code with PyTorch's own layers (``nn.LSTM``,
 ``nn.GRUCell``) built with weights drawn from a local generator (and under
 ``torch.random.fork_rng``), so the notebook's random state is untouched. When the result is
 wrong, the check recognises the usual mistakes (one bias per gate, a state that is not carried
-over or whose h and c are swapped, z and 1 - z exchanged, the reset gate in the wrong place)
-and says which one it is.
+over or whose h and c are swapped, forget and input gates exchanged, a missing tanh, z and
+1 - z exchanged, the reset gate in the wrong place) and says which one it is.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from coursekit.checks import (
     known_mistake,
     with_hint,
 )
+from coursekit.models import ManualLSTM
 
-__all__ = ["check_lstm_parameter_count", "check_run_in_chunks", "check_gru_step"]
+__all__ = ["check_lstm_parameter_count", "check_run_in_chunks", "check_gru_step",
+           "check_lstm_step"]
 
 
 def _torch_layer(generator, bound: float, layer_class, *args, **kwargs):
@@ -198,3 +200,87 @@ def check_gru_step(gru_step):
                      "h_t = (1 - z) * n + z * h")
     return ("equal to nn.GRUCell for (B, D, H) = (2, 3, 4), (1, 5, 2) and (4, 2, 2), weights "
             "uniform in [-1, 1]")
+
+
+# --- Exercise 4: lstm_step --------------------------------------------------------------------
+
+
+def _lstm_step(x_t, state, p, mistake=""):
+    """The slide's LSTM step with p's W_*, U_*, b_*; ``mistake`` names a usual wrong version."""
+    h, c = state
+    f = torch.sigmoid(x_t @ p.W_f + h @ p.U_f + p.b_f)
+    i = torch.sigmoid(x_t @ p.W_i + h @ p.U_i + p.b_i)
+    o = torch.sigmoid(x_t @ p.W_o + h @ p.U_o + p.b_o)
+    squash = torch.sigmoid if mistake == "sigmoid candidate" else torch.tanh
+    candidate = squash(x_t @ p.W_c + h @ p.U_c + p.b_c)
+    if mistake == "f and i exchanged":
+        f, i = i, f
+    c = i * candidate if mistake == "no forget" else f * c + i * candidate
+    h = o * c if mistake == "no tanh on c" else o * torch.tanh(c)
+    return (c, h) if mistake == "(c, h)" else (h, c)
+
+
+def _lstm_trace(step, x: torch.Tensor, p) -> torch.Tensor:
+    """Run ``step`` over x (B, T, D) from zeros -> (B, T + 1, H): h_1, ..., h_T, then c_T."""
+    zeros = x.new_zeros(x.shape[0], p.hidden_size)
+    state, hiddens = (zeros, zeros.clone()), []
+    for x_t in x.unbind(dim=1):
+        state = step(x_t, state, p)
+        hiddens.append(state[0])
+    return torch.stack([*hiddens, state[1]], dim=1)
+
+
+def _lstm_step_mistakes(x: torch.Tensor, p) -> Mistakes:
+    """The traces (B, T + 1, H) that the usual wrong LSTM steps give."""
+    def trace(mistake):
+        return _lstm_trace(lambda x_t, s, q: _lstm_step(x_t, s, q, mistake), x, p)
+    return [
+        ("the state is (h, c), hidden first, as in nn.LSTM; you returned (c, h)",
+         trace("(c, h)")),
+        ("the forget and input gates are exchanged: c_t = f_t * c_(t-1) + i_t * candidate, "
+         "f multiplies the old memory", trace("f and i exchanged")),
+        ("h_t = o_t * tanh(c_t): the cell state is squashed by a tanh before the output gate",
+         trace("no tanh on c")),
+        ("the candidate uses tanh, not sigmoid: it may be negative, in [-1, 1]",
+         trace("sigmoid candidate")),
+        ("the old memory is lost: c_t = f_t * c_(t-1) + i_t * candidate keeps f_t * c_(t-1)",
+         trace("no forget")),
+    ]
+
+
+@check("lstm_step")
+def check_lstm_step(lstm_step):
+    """lstm_step(x_t, state, p): x_t (B, D), state (h, c), p a ManualLSTM -> new (h, c).
+
+    Run from zeros over a sequence, with p = ManualLSTM.from_torch(lstm), it must give
+    nn.LSTM's outputs h_1, ..., h_T and its final cell state c_T; tried for
+    (B, T, D, H) = (2, 5, 3, 4) and (1, 3, 2, 3), with weights uniform in [-1, 1].
+    """
+    generator = torch.Generator().manual_seed(404)
+    for B, T, D, H in [(2, 5, 3, 4), (1, 3, 2, 3)]:
+        lstm = _torch_layer(generator, 1.0, nn.LSTM, D, H, batch_first=True)
+        with torch.random.fork_rng(devices=[]):  # ManualLSTM's own draws leave no trace
+            p = ManualLSTM.from_torch(lstm)
+        x = torch.randn(B, T, D, generator=generator)
+        what = f"lstm_step over {T} steps, x_t {(B, D)}, (h, c) {(B, H)} each"
+
+        def student(x_t, state, p, what=what, B=B, H=H):
+            got = call(lstm_step, x_t.clone(), tuple(s.clone() for s in state), p)
+            expect(isinstance(got, (tuple, list)) and len(got) == 2,
+                   f"{what}: lstm_step should return the new state (h, c), a tuple of two "
+                   f"tensors, got {type(got).__name__} {got!r:.40}")
+            for name, s in zip("hc", got, strict=True):
+                expect_shape(s, (B, H), f"{what}: the new {name}",
+                             hint="h and c keep their shape, (B, hidden)")
+            return tuple(got)
+
+        with torch.no_grad():
+            got = _lstm_trace(student, x, p)
+            output, (h_n, c_n) = lstm(x)
+            expected = torch.cat([output, c_n[0].unsqueeze(1)], dim=1)
+            mistakes = _lstm_step_mistakes(x, p)
+        expect_close(got, expected, f"{what}: h_1 ... h_T and c_T", hint=known_mistake(
+            got, mistakes) or "the six lines in the slide's order: f, i, o, the candidate "
+            "(tanh), c = f * c + i * candidate, h = o * tanh(c)")
+    return ("equal to nn.LSTM (through ManualLSTM.from_torch): every h_t and the last c, "
+            "for (B, T, D, H) = (2, 5, 3, 4) and (1, 3, 2, 3)")

@@ -1,6 +1,6 @@
 """Checks for the exercises of notebook 03, time series (03_time_series.ipynb).
 
-An error measure, sliding windows and a seasonal forecast.
+A scaled error measure, sliding windows and a seasonal forecast.
 
 Each check runs the student's function on fresh random series of shape (T, V) (drawn from a
 local generator, so the notebook's random state is untouched), compares with a one-line
@@ -27,7 +27,7 @@ from coursekit.checks import (
 )
 from coursekit.data import co2_monthly
 
-__all__ = ["check_mae", "check_sliding_windows", "check_seasonal_naive"]
+__all__ = ["check_mase", "check_sliding_windows", "check_seasonal_naive"]
 
 
 def _series(generator, T: int, V: int) -> torch.Tensor:
@@ -42,49 +42,76 @@ def _co2_test_months():
     return x, torch.arange(months.index("1991-01"), len(x))
 
 
-# --- Exercise 1: mae --------------------------------------------------------------------------
+# --- Exercise 1: mase -------------------------------------------------------------------------
 
 
-def _mae_mistakes(prediction: torch.Tensor, truth: torch.Tensor) -> Mistakes:
-    """What the usual wrong error measures give for prediction and truth (N, V)."""
+def _mase(prediction, truth, history, period):
+    """The course's answer: mean |prediction - truth| over the naive error on the history."""
+    scale = (history[period:] - history[:-period]).abs().mean()
+    return (prediction - truth).abs().mean() / scale
+
+
+def _mase_mistakes(prediction, truth, history, period) -> Mistakes:
+    """What the usual wrong scaled errors give for prediction, truth (N, V), history (T, V)."""
     error = prediction - truth
-    return [
+    mae = error.abs().mean()
+    naive = (history[period:] - history[:-period]).abs().mean()
+    one_step = (history[1:] - history[:-1]).abs().mean()
+    in_test = (truth[period:] - truth[:-period]).abs().mean() if len(truth) > period else mae
+    mistakes = [
         ("errors of opposite signs cancel: take the absolute value before the mean, "
-         "(prediction - truth).abs()", error.mean()),
-        ("that is the mean squared error; the mean absolute error uses .abs(), not ** 2",
-         (error**2).mean()),
-        ("that is the root mean squared error; the mean absolute error uses .abs()",
-         (error**2).mean().sqrt()),
-        (f"that is the sum of the {error.numel()} absolute errors; divide by their number: "
-         ".mean()", error.abs().sum()),
+         "(prediction - truth).abs()", error.mean() / naive),
+        ("that is the mean absolute error itself; divide it by the naive forecast's mean "
+         "absolute error on the history", mae),
+        ("the ratio is upside down: the forecast's error goes on top, the naive error below",
+         naive / mae),
+        ("that divides by the mean size of the history's values, |history|; divide by the "
+         "mean size of its changes, |history[t] - history[t - period]|",
+         mae / history.abs().mean()),
+        ("the naive error is measured on the history (the training years), not on the "
+         "truth being forecast", mae / in_test),
+        ("that is the squared error; both errors use .abs()",
+         (error**2).mean() / ((history[period:] - history[:-period]) ** 2).mean()),
     ]
+    if period > 1:
+        mistakes.append((f"the naive forecast here copies the value one period ({period} "
+                         "steps) earlier, history[t - period], not the previous value",
+                         mae / one_step))
+    return mistakes
 
 
-@check("mae")
-def check_mae(mae):
-    """mae(prediction, truth): (N, V), (N, V) -> 0-dim tensor, the mean of |prediction - truth|.
+@check("mase")
+def check_mase(mase):
+    """mase(prediction, truth, history, period=1): (N, V), (N, V), (T, V) -> 0-dim tensor,
+    mean |prediction - truth| divided by mean |history[t] - history[t - period]|.
 
-    Tried on (20, 1), (7, 3) and (1, 1) series, then on the notebook's CO2 forecasts.
+    Tried with period 1 and 12 on random walks, then on the notebook's CO2 forecasts.
     """
     generator = torch.Generator().manual_seed(301)
-    for N, V in [(20, 1), (7, 3), (1, 1)]:
+    for N, V, T, period in [(20, 1, 30, 1), (7, 3, 40, 12), (30, 2, 16, 4)]:
+        history = _series(generator, T, V)
         truth = _series(generator, N, V)
         prediction = truth + torch.randn(N, V, generator=generator)  # errors of both signs
-        what = f"mae(prediction, truth) with prediction and truth of shape {(N, V)}"
-        got = call(mae, prediction.clone(), truth.clone())
+        what = (f"mase(prediction, truth, history, period={period}) with prediction and "
+                f"truth of shape {(N, V)} and history of shape {(T, V)}")
+        got = call(mase, prediction.clone(), truth.clone(), history.clone(), period)
         if isinstance(got, numbers.Real) and not isinstance(got, bool):
             got = torch.tensor(float(got))  # a Python float is fine too
-        expect_shape(got, (), what, hint="average over every entry: .mean() with no dim gives "
-                     "one number (a 0-dim tensor)")
-        hint = known_mistake(got, _mae_mistakes(prediction, truth)) or (
-            "the mean absolute error is (prediction - truth).abs().mean()")
-        expect_close(got, (prediction - truth).abs().mean(), what, hint=hint, atol=1e-4)
+        expect_shape(got, (), what, hint="average over every entry: .mean() with no dim "
+                     "gives one number (a 0-dim tensor)")
+        hint = known_mistake(got, _mase_mistakes(prediction, truth, history, period)) or (
+            "divide (prediction - truth).abs().mean() by "
+            "(history[period:] - history[:-period]).abs().mean()")
+        expect_close(got, _mase(prediction, truth, history, period), what, hint=hint,
+                     atol=1e-4)
     x, t = _co2_test_months()
-    naive = float(call(mae, x[t - 1].unsqueeze(1), x[t].unsqueeze(1)))
-    seasonal = float(call(mae, x[t - 12].unsqueeze(1), x[t].unsqueeze(1)))
-    return (f"right on (20, 1), (7, 3) and (1, 1) series; on the CO2 test months it gives "
-            f"{naive:.2f} ppm for the naive and {seasonal:.2f} ppm for the seasonal naive "
-            "forecast, as in the table")
+    history, now = x[:int(t[0])].unsqueeze(1), x[t].unsqueeze(1)
+    naive = float(call(mase, x[t - 1].unsqueeze(1), now, history, 1))
+    drift = (x[t - 12] + x[t - 1] - x[t - 13]).unsqueeze(1)
+    drift_score = float(call(mase, drift, now, history, 1))
+    return (f"right for periods 1, 4 and 12. On the CO2 test months the naive forecast "
+            f"scores {naive:.2f} (above 1: from 1991 the series moves more than it did in "
+            f"training) and the seasonal naive + drift {drift_score:.2f}")
 
 
 # --- Exercise 2: sliding_windows --------------------------------------------------------------

@@ -2,7 +2,8 @@
 (06_training.ipynb).
 
 The numbers the notebook reads after training: the accuracy, the confusion matrix, and the
-accuracy within MovingShapes' time-reversed pairs. Nothing here trains a model: each check
+accuracy within MovingShapes' time-reversed pairs; and one epoch of training itself, checked
+on a linear layer and three tiny batches. Apart from that epoch, nothing here trains: each check
 runs the student's function on fresh logits and labels from a local random generator (the
 notebook's random state is untouched), compares with what ``coursekit.train.evaluate``,
 ``plot_confusion`` and ``MovingShapes.pair_accuracy`` compute, and names the usual mistake:
@@ -12,6 +13,7 @@ matrix, repeated pairs counted once, a tie counted as a win.
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import torch
@@ -22,6 +24,8 @@ from coursekit.checks import (
     agrees,
     call,
     check,
+    expect,
+    expect_close,
     expect_shape,
     known_mistake,
     shape_of,
@@ -29,7 +33,8 @@ from coursekit.checks import (
 from coursekit.data import MovingShapes
 from coursekit.train import confusion_counts
 
-__all__ = ["check_accuracy", "check_confusion_matrix", "check_within_pair_accuracy"]
+__all__ = ["check_accuracy", "check_confusion_matrix", "check_train_epoch",
+           "check_within_pair_accuracy"]
 
 
 def _number(got, what: str) -> float:
@@ -200,3 +205,100 @@ def check_within_pair_accuracy(within_pair_accuracy):
         raise Mismatch(f"{what} should be {expected:.3f}, got {got:.4g}. Hint: {hint}")
     return ("matches MovingShapes.pair_accuracy on random logits with odd and even labels, on "
             "all-zero logits (ties count as misses) and on a single clip")
+
+
+# --- Exercise 4: train_epoch -------------------------------------------------------------------
+
+
+def _tiny_task(generator):
+    """A linear video classifier, a copy of it, and 3 batches of videos: sizes 4, 4, 2.
+
+    The last batch is smaller, so a mean of the batches' losses differs from the mean over
+    clips; the videos are (B, T, C, H, W) = (B, 2, 1, 2, 2), as in the notebook.
+    """
+    linear = torch.nn.utils.skip_init(torch.nn.Linear, 8, 3)  # no draw from the global RNG
+    model = torch.nn.Sequential(torch.nn.Flatten(), linear)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator))
+    batches = [(torch.rand(size, 2, 1, 2, 2, generator=generator),
+                torch.randint(0, 3, (size,), generator=generator)) for size in (4, 4, 2)]
+    return model, batches
+
+
+def _weights(model) -> torch.Tensor:
+    return torch.cat([parameter.detach().flatten() for parameter in model.parameters()])
+
+
+def _reference_epoch(model, batches, *, zero_grad=True):
+    """The right loop (or, zero_grad=False, the usual mistake) -> (weights, losses, sizes)."""
+    model = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses, sizes = [], []
+    for videos, labels in batches:
+        loss = torch.nn.functional.cross_entropy(model(videos), labels)
+        if zero_grad:
+            optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        sizes.append(len(labels))
+    return _weights(model), losses, sizes
+
+
+def _train_epoch_weight_mistakes(model, batches) -> Mistakes:
+    """The weights that a loop without zero_grad ends with."""
+    return [
+        ("without optimizer.zero_grad() each backward adds its gradients to the previous "
+         "batches' ones", _reference_epoch(model, batches, zero_grad=False)[0]),
+    ]
+
+
+def _train_epoch_loss_mistakes(losses, sizes) -> Mistakes:
+    """The numbers a mean of batch means, a last loss, or a sum of losses give."""
+    total = sum(loss * size for loss, size in zip(losses, sizes, strict=True))
+    return [
+        ("that is the mean of the batches' losses; the last batch is smaller, so weight each "
+         "batch's loss by its number of clips, len(labels), and divide by the number of clips",
+         sum(losses) / len(losses)),
+        ("that is the last batch's loss; return the mean over the whole epoch", losses[-1]),
+        (f"that is the sum over clips; divide by the number of clips, {sum(sizes)}", total),
+        ("that is the sum of the batches' losses; return the mean loss per clip", sum(losses)),
+    ]
+
+
+@check("train_epoch")
+def check_train_epoch(train_epoch):
+    """train_epoch(model, loader, optimizer) -> float: one pass, one step per batch.
+
+    Tried on a linear classifier of (B, 2, 1, 2, 2) videos with plain SGD (lr 0.5) and three
+    batches of 4, 4 and 2 clips, the model handed over in eval mode (as after ``model.eval()``):
+    the weights must end where one ``zero_grad``, ``backward``, ``step`` per batch
+    takes them, the model must be in training mode, and the number returned must be the
+    mean cross-entropy per clip over the epoch.
+    """
+    model, batches = _tiny_task(torch.Generator().manual_seed(606))
+    expected_weights, losses, sizes = _reference_epoch(model, batches)
+    student_model = copy.deepcopy(model).eval()
+    optimizer = torch.optim.SGD(student_model.parameters(), lr=0.5)
+    what = "train_epoch(model, loader of 3 batches, SGD(lr=0.5))"
+    got = call(train_epoch, student_model, batches, optimizer)
+    weights = _weights(student_model)
+    expect(not torch.equal(weights, _weights(model)), f"after {what} the weights have not "
+           "changed. Hint: for every batch call optimizer.zero_grad(), loss.backward(), "
+           "optimizer.step(), in that order (zero_grad after backward wipes the gradients)")
+    expect_close(weights, expected_weights, f"the weights after {what}",
+                 hint=known_mistake(weights, _train_epoch_weight_mistakes(model, batches)))
+    expect(student_model.training, f"after {what} the model is still in eval mode. Hint: "
+           "call model.train() at the start: a model may come in eval mode (after "
+           "model.eval() for testing), and layers such as dropout and batch norm behave "
+           "differently in the two modes")
+    got = _number(got, what)
+    expected = sum(loss * size for loss, size in zip(losses, sizes, strict=True)) / sum(sizes)
+    if not agrees(got, expected, atol=1e-5):
+        hint = known_mistake(got, _train_epoch_loss_mistakes(losses, sizes), atol=1e-5)
+        raise Mismatch(f"{what} should return the mean loss per clip, {expected:.4f}, got "
+                       f"{got:.4g}. Hint: " + (hint or "add loss.item() * len(labels) for "
+                                               "every batch, then divide by the number of clips"))
+    return ("one zero_grad, backward, step per batch (the weights match), training mode set, "
+            "and the mean loss per clip over batches of 4, 4 and 2 clips")

@@ -1,9 +1,9 @@
 """Checks for the exercises of notebook 01, videos as tensors (01_videos_as_tensors.ipynb).
 
 Each check runs the student's function on fresh clips (a local random generator, so the
-notebook's random state is untouched), compares with ``torch.flip``, slicing or
-``coursekit.video.to_uint8``, and names the usual mistake: the wrong axis, a frame too few,
-a missing scale to 0..255.
+notebook's random state is untouched), compares the frames it returns with the frames
+expected or with ``coursekit.video.to_uint8``, and names the usual mistake: the wrong axis,
+a turning frame shown twice, positions truncated instead of rounded, a missing scale to 0..255.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from coursekit.checks import (
 )
 from coursekit.video import to_uint8
 
-__all__ = ["check_reverse_clip", "check_keep_every", "check_to_channels_last"]
+__all__ = ["check_boomerang", "check_sample_frames", "check_to_channels_last"]
 
 
 def _clip(generator: torch.Generator, frames: int, height: int = 6, width: int = 8,
@@ -40,40 +40,46 @@ def _frame_numbers(got: torch.Tensor, clip: torch.Tensor) -> list:
     return numbers
 
 
-# --- Exercise 1: reverse_clip -----------------------------------------------------------------
+# --- Exercise 1: boomerang --------------------------------------------------------------------
 
 
-def _reverse_clip_mistakes(clip: torch.Tensor) -> Mistakes:
-    """The clips a reversal along the wrong axis, or no reversal, returns."""
-    time = "not time: reverse dim 0, the first axis of (T, C, H, W)"
+def _boomerang_mistakes(frames: int) -> Mistakes:
+    """The frame numbers (as ``_frame_numbers`` lists them) the usual wrong answers return."""
+    forward = list(range(frames))
     return [
-        (f"you reversed the colour channels (dim 1, RGB -> BGR), {time}", clip.flip(1)),
-        (f"you turned every frame upside down (dim 2, H), {time}", clip.flip(2)),
-        (f"you mirrored every frame left to right (dim 3, W), {time}", clip.flip(3)),
-        ("it came back unchanged, frame 0 still first", clip),
+        ("the turning frame T - 1 is shown twice: leave it out of the way back, "
+         "video.flip(0)[1:]", forward + forward[::-1]),
+        ("the way back should end on frame 0, where the clip started", forward + forward[-2:0:-1]),
+        ("the way back plays forward again: reverse it along time (dim 0)",
+         forward + forward[:-1]),
+        ("the clip is only reversed: play it forward first, then join the way back with "
+         "torch.cat(..., dim=0)", forward[::-1]),
     ]
 
 
-@check("reverse_clip")
-def check_reverse_clip(reverse_clip):
-    """reverse_clip(video): (T, C, H, W) -> (T, C, H, W), frame T - 1 first and frame 0 last.
+@check("boomerang")
+def check_boomerang(boomerang):
+    """boomerang(video): (T, C, H, W) -> (2T - 1, C, H, W), frames 0, 1, ..., T - 1, ..., 1, 0.
 
-    Tried on a 5-frame 6 x 8 clip and a 1-frame clip; the input must not change.
+    Tried on a 4-frame 6 x 8 clip and a 1-frame clip; the input must not change.
     """
     generator = torch.Generator().manual_seed(101)
-    for clip in (_clip(generator, 5), _clip(generator, 1, 4, 4)):
-        got = call_on_copy(reverse_clip, clip, noun="clip")
-        what = f"reverse_clip(a {tuple(clip.shape)} clip)"
-        expect_shape(got, clip.shape, what, hint="return a tensor, not a list of frames: "
-                     "torch.stack(frames) or index the clip directly")
-        if torch.equal(got, clip.flip(0)):
-            continue
-        mistake = known_mistake(got, _reverse_clip_mistakes(clip), atol=0)
-        expect(not mistake, f"{what}: {mistake}")
-        order = _frame_numbers(got, clip)
-        raise Mismatch(f"{what}: expected frames {list(range(len(clip)))[::-1]}, got "
-                       f"{_name_frames(order)}")
-    return "a 5-frame 6 x 8 clip and a 1-frame clip come back last frame first, untouched"
+    for clip in (_clip(generator, 4), _clip(generator, 1, 4, 4)):
+        frames = len(clip)
+        expected = list(range(frames)) + list(range(frames - 2, -1, -1))
+        got = call_on_copy(boomerang, clip, noun="clip")
+        what = f"boomerang(a {frames}-frame clip)"
+        if _same_frame_shape(got, clip):
+            order = _frame_numbers(got, clip)
+            if order == expected:
+                continue
+            hint = known_mistake(order, _boomerang_mistakes(frames))
+            raise Mismatch(with_hint(f"{what} should show frames {expected}, got "
+                                     f"{_name_frames(order)}", hint))
+        expect_shape(got, (len(expected),) + tuple(clip.shape[1:]), what,
+                     hint="return one (2T - 1, C, H, W) tensor: join the clips on dim 0, time")
+    return ("a 4-frame 6 x 8 clip plays frames [0, 1, 2, 3, 2, 1, 0], a 1-frame clip its "
+            "one frame, untouched")
 
 
 def _name_frames(order: list) -> str:
@@ -82,46 +88,50 @@ def _name_frames(order: list) -> str:
     return str(order)
 
 
-# --- Exercise 2: keep_every -------------------------------------------------------------------
+# --- Exercise 2: sample_frames ----------------------------------------------------------------
 
 
-def _keep_every_mistakes(frames: int, step: int) -> Mistakes:
-    """The frame numbers (as ``_frame_numbers`` lists them) the usual wrong slices keep."""
-    expected = list(range(0, frames, step))
+def _sample_frames_mistakes(frames: int, count: int) -> Mistakes:
+    """The frame numbers (as ``_frame_numbers`` lists them) the usual wrong answers keep."""
+    spread = torch.linspace(0, frames - 1, count)
+    step = max(frames // count, 1)
     return [
-        ("frame 0 is always kept, even when step is larger than T", []),
-        ("start at frame 0, then every step-th frame: video[::step]",
-         list(range(step - 1, frames, step))),
-        (f"when T = {frames} is not a multiple of step = {step}, the count rounds up, "
-         "ceil(T / step), as video[::step] does", expected[:-1]),
+        ("the positions were cut down to whole numbers (.long() or int() truncates): round "
+         "them first, .round().long()", spread.long().tolist()),
+        ("the first n frames are the start of the clip only: spread the n frames from the "
+         "first to the last", list(range(count))),
+        (f"video[::T // n] keeps every {step}-th frame, which need not be n frames",
+         list(range(0, frames, step))),
+        (f"every {step}-th frame, cut to n, misses the end of the clip: the last frame "
+         "must be kept", list(range(0, frames, step))[:count]),
+        ("spacing T / n never reaches the last frame: space the positions over T - 1, "
+         "torch.linspace(0, T - 1, n)", [round(i * frames / count) for i in range(count)]),
     ]
 
 
-@check("keep_every")
-def check_keep_every(keep_every):
-    """keep_every(video, step): (T, C, H, W) -> (ceil(T / step), C, H, W), frames 0, step, ...
+@check("sample_frames")
+def check_sample_frames(sample_frames):
+    """sample_frames(video, n): (T, C, H, W) -> (n, C, H, W), frames round(i (T - 1) / (n - 1)).
 
-    Tried with T = 7 and steps 2 and 3 (T not a multiple of step), step 1, and a step larger
-    than T; the input must not change.
+    Tried with (T, n) = (20, 6), (9, 4), (7, 7) and (5, 1); the input must not change.
     """
     generator = torch.Generator().manual_seed(102)
-    seven, three = _clip(generator, 7), _clip(generator, 3, 5, 4)
-    for clip, step in [(seven, 2), (seven, 3), (seven, 1), (three, 5)]:
-        frames = len(clip)
-        what = f"keep_every(a {frames}-frame clip, step={step})"
-        expected = list(range(0, frames, step))
-        got = call_on_copy(keep_every, clip, step, noun="clip")
+    for frames, count in [(20, 6), (9, 4), (7, 7), (5, 1)]:
+        clip = _clip(generator, frames, 5, 4)
+        what = f"sample_frames(a {frames}-frame clip, {count})"
+        expected = torch.linspace(0, frames - 1, count).round().long().tolist()
+        got = call_on_copy(sample_frames, clip, count, noun="clip")
         if _same_frame_shape(got, clip):
             order = _frame_numbers(got, clip)
             if order == expected:
                 continue
-            hint = known_mistake(order, _keep_every_mistakes(frames, step))
+            hint = known_mistake(order, _sample_frames_mistakes(frames, count))
             raise Mismatch(with_hint(f"{what} should keep frames {expected}, got "
                                      f"{_name_frames(order)}", hint))
-        expect_shape(got, (len(expected),) + tuple(clip.shape[1:]), what,
-                     hint="(T, C, H, W) -> (T', C, H, W): keep the layout, pick frames on dim 0")
-    return ("keeps frames 0, step, 2 * step, ... for T = 7 with steps 2, 3 and 1, and frame 0 "
-            "alone when step 5 is larger than T = 3")
+        expect_shape(got, (count,) + tuple(clip.shape[1:]), what,
+                     hint="(T, C, H, W) -> (n, C, H, W): keep the layout, pick frames on dim 0")
+    return ("keeps frames [0, 4, 8, 11, 15, 19] of 20, [0, 3, 5, 8] of 9, all 7 of 7, and "
+            "frame 0 alone for n = 1")
 
 
 def _same_frame_shape(got, clip: torch.Tensor) -> bool:
