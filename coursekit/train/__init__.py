@@ -11,7 +11,8 @@ A loader yields batches ``(videos: (B, T, C, H, W), labels: (B,))``; the model m
 logits (B, K). Nothing here is specific to videos: any classifier and loader of that kind works.
 
 Modules, all re-exported here:
-    loop         fit, train_one_epoch (the gradient steps), evaluate, pick_device
+    loop         fit, train_one_epoch (the gradient steps)
+    evaluation   evaluate, pick_device
     history      History, what fit returns: one entry per finished epoch
     checkpoints  save_checkpoint, load_checkpoint (safe for files from someone else)
     plots        plot_history, plot_confusion, confusion_counts
@@ -19,8 +20,9 @@ Modules, all re-exported here:
 
 from coursekit import set_seed
 from coursekit.train.checkpoints import LOADABLE_MODELS, load_checkpoint, save_checkpoint
+from coursekit.train.evaluation import evaluate, pick_device
 from coursekit.train.history import History
-from coursekit.train.loop import TrainingStopped, evaluate, fit, pick_device, train_one_epoch
+from coursekit.train.loop import TrainingStopped, fit, train_one_epoch
 from coursekit.train.plots import confusion_counts, plot_confusion, plot_history
 
 __all__ = [

@@ -28,8 +28,8 @@ from coursekit.models import (
     ManualRNNVideoClassifier,
     TransformerVideoClassifier,
 )
+from coursekit.train.evaluation import pick_device
 from coursekit.train.history import History
-from coursekit.train.loop import pick_device
 
 __all__ = ["LOADABLE_MODELS", "load_checkpoint", "save_checkpoint"]
 

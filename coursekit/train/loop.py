@@ -1,4 +1,4 @@
-"""The training loop: fit (epochs, best weights, Ctrl-C), one epoch of steps, evaluate.
+"""The training loop: fit (epochs, best weights, Ctrl-C) and one epoch of gradient steps.
 
 A loader yields batches ``(videos: (B, T, C, H, W), labels: (B,))``; the model maps videos to
 logits (B, K). Nothing here is specific to videos: any classifier and loader of that kind works.
@@ -15,20 +15,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from coursekit.models import is_count
+from coursekit.train.evaluation import evaluate, model_device, pick_device
 from coursekit.train.history import PER_EPOCH, History
 
-__all__ = ["TrainingStopped", "evaluate", "fit", "pick_device", "train_one_epoch"]
-
-
-def pick_device(device=None) -> torch.device:
-    """The device to train on: ``device`` if given, else cuda, then mps (Apple), then cpu."""
-    if device is not None:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+__all__ = ["TrainingStopped", "fit", "train_one_epoch"]
 
 
 class TrainingStopped(Exception):
@@ -167,7 +157,7 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
     """
     from tqdm.auto import tqdm
 
-    device = pick_device(device) if device is not None else _model_device(model)
+    device = pick_device(device) if device is not None else model_device(model)
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     desc = f"epoch {epoch + 1}" + (f"/{epochs}" if epochs else "")
@@ -196,43 +186,6 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
     return total_loss / seen, correct / seen
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, loader, *, device=None) -> dict:
-    """Run ``model`` over every batch of ``loader`` without training it.
-
-    Args:
-        model: maps videos (B, T, C, H, W) to logits (B, K).
-        loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
-        device: where the batches go; None: where the model's weights are.
-
-    Returns a dict:
-        loss: float, mean cross-entropy per clip.
-        accuracy: float in [0, 1].
-        logits: (N, K) float32 on the CPU, N = number of clips in the loader.
-        predictions: (N,) int64, the arg-max class of each clip.
-        labels: (N,) int64, the true classes.
-    """
-    device = pick_device(device) if device is not None else _model_device(model)
-    was_training = model.training
-    model.eval()
-    all_logits, all_labels = [], []
-    for videos, labels in loader:
-        all_logits.append(model(videos.to(device)).float().cpu())
-        all_labels.append(torch.as_tensor(labels).cpu())
-    model.train(was_training)
-    if not all_logits:
-        raise ValueError("the loader gave no batch: is the data set empty?")
-    logits, labels = torch.cat(all_logits), torch.cat(all_labels)
-    predictions = logits.argmax(dim=1)
-    return {
-        "loss": F.cross_entropy(logits, labels).item(),
-        "accuracy": (predictions == labels).float().mean().item(),
-        "logits": logits,
-        "predictions": predictions,
-        "labels": labels,
-    }
-
-
 def _one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
     """OneCycleLR over ``epochs`` passes of ``train_loader``, peaking at the optimizer's lr.
 
@@ -248,11 +201,6 @@ def _one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
     peaks = [group.get("max_lr", group["lr"]) for group in optimizer.param_groups]
     return torch.optim.lr_scheduler.OneCycleLR(  # only the learning rate moves, not Adam's betas
         optimizer, max_lr=peaks, total_steps=max(int(epochs) * steps, 1), cycle_momentum=False)
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
 
 
 # --- Keeping the History consistent --------------------------------------------------------------
