@@ -241,3 +241,26 @@ def test_decks_join_the_files_already_in_the_output_folder(tmp_path):
         [f"{name}.html" for name in names] + ["index.html", "lib", "notes.txt"])
     assert "Café" in decks[0].read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "npm", "out"]
+
+
+def test_a_progress_bar_is_dropped_and_another_widget_becomes_a_note(tmp_path):
+    """Notebooks keep no widget state, so a tqdm bar is known by its text, not by its model."""
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("fit(...)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", {
+            "application/vnd.jupyter.widget-view+json": {"model_id": "a", "version_major": 2,
+                                                         "version_minor": 0},
+            "text/plain": "epoch 1/3:  40%|####      | 4/10 [00:01<00:01, 4.0it/s]"}),
+        nbformat.v4.new_output("display_data", {
+            "application/vnd.jupyter.widget-view+json": {"model_id": "b", "version_major": 2,
+                                                         "version_minor": 0},
+            "text/plain": "IntSlider(value=0)"}),
+    ]
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Title"), cell]
+    for each in notebook.cells:
+        each.metadata["slideshow"] = {"slide_type": "slide"}
+    nbformat.write(notebook, tmp_path / "bars.ipynb")
+    html = slides.notebook_to_deck(tmp_path / "bars.ipynb", tmp_path).read_text()
+    assert html.count('coursekit-widget-note">') == 1
+    assert "it/s" not in html

@@ -104,15 +104,12 @@ _WIDGET_NOTE = (
 )
 
 
-def _progress_bars(notebook) -> set[str]:
-    """Model ids of the progress bars (tqdm's) saved in the notebook's widget state."""
-    state = (notebook.metadata.get("widgets", {})
-             .get("application/vnd.jupyter.widget-state+json", {}).get("state", {}))
-    bars = {key for key, model in state.items()
-            if model.get("model_name") in ("FloatProgressModel", "IntProgressModel")}
-    return bars | {key for key, model in state.items()
-                   if any(child.removeprefix("IPY_MODEL_") in bars
-                          for child in model.get("state", {}).get("children", []))}
+def _is_progress_bar(output) -> bool:
+    """A tqdm bar: its text fallback reads like ``40%|####      | 4/10``.
+
+    Read from the output itself, since notebooks are stored without widget state.
+    """
+    return "%|" in "".join(output.get("data", {}).get("text/plain", ""))
 
 
 def _prepare_for_deck(notebook) -> None:
@@ -122,7 +119,6 @@ def _prepare_for_deck(notebook) -> None:
     becomes a short note. The saved widget state goes, and nbval's ``# NBVAL_...`` marker
     lines are hidden from the audience.
     """
-    progress_bars = _progress_bars(notebook)
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -132,7 +128,7 @@ def _prepare_for_deck(notebook) -> None:
         kept = []
         for output in cell.get("outputs", []):
             widget = output.get("data", {}).get(_WIDGET_MIME)
-            if widget is not None and widget.get("model_id") in progress_bars:
+            if widget is not None and _is_progress_bar(output):
                 continue
             if widget is not None:
                 output["data"] = {"text/html": _WIDGET_NOTE}
