@@ -1,7 +1,8 @@
 """Data for the lecture: the bouncing basketball, a real time series, data sets made on the fly.
 
 Nothing here downloads anything: every clip and series is generated from a seed, or read from
-the repository's ``data/`` folder (``coursekit.DATA_DIR``; not this package). Modules:
+the sample files shipped with the package (``coursekit.DATA_DIR``: the repository's ``data/``
+folder). Modules:
 
     samples     the basketball clip and ball trajectories (physics), the CO2 series (T, 1)
     synthetic   what the synthetic data sets share (seeds, caching, argument checks)
@@ -13,7 +14,7 @@ Every data set yields ``(video, label)`` with video (T, C, H, W) float32 in [0, 
 Run ``python -m coursekit.data`` to rewrite ``data/basketball.gif`` from ``basketball_clip()``.
 """
 
-from .folder import UnreadableClipError, VideoFolder
+from .folder import UnreadableClipError, VideoFolder, save_video_folder
 from .heartbeats import Heartbeats
 from .samples import (
     GRAVITY,
@@ -28,5 +29,5 @@ from .synthetic import MIN_FRAME_SIZE, SyntheticClips
 
 __all__ = [
     "Heartbeats", "MovingShapes", "UnreadableClipError", "VideoFolder",
-    "ball_trajectories", "basketball_clip", "bouncing_ball", "co2_monthly",
+    "ball_trajectories", "basketball_clip", "bouncing_ball", "co2_monthly", "save_video_folder",
 ]

@@ -16,6 +16,9 @@ Modules, all re-exported here:
     history      History, what fit returns: one entry per finished epoch
     checkpoints  save_checkpoint, load_checkpoint (safe for files from someone else)
     plots        plot_history, plot_confusion, confusion_counts
+And two for training beyond the notebooks, on your own clips and on GPUs:
+    cli          python -m coursekit.train --data DIR --epochs N --out run/ (--help)
+    distributed  the few lines torchrun and DistributedDataParallel need
 """
 
 from coursekit import set_seed

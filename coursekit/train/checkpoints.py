@@ -12,6 +12,7 @@ huge file costs memory.
 
 from __future__ import annotations
 
+import os
 import pickle
 import warnings
 from pathlib import Path
@@ -65,7 +66,8 @@ def save_checkpoint(model: nn.Module, path, **extra) -> Path:
             ``optimizer=optimizer`` (its state, to resume training exactly), ...
 
     Returns:
-        The path written.
+        The path written. The file is written next to it first (``<name>.partial``), then
+        renamed, so a run stopped while saving keeps the previous file whole.
     """
     for key, value in extra.items():
         if isinstance(value, History):
@@ -79,7 +81,9 @@ def save_checkpoint(model: nn.Module, path, **extra) -> Path:
         "extra": extra,
     }
     path = Path(path)
-    torch.save(checkpoint, path)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(checkpoint, partial)
+    os.replace(partial, path)  # all at once: a run stopped while saving leaves the old file
     return path
 
 

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from coursekit.train.distributed import ShardSampler, unwrap
+
 __all__ = ["evaluate", "model_device", "pick_device"]
 
 
@@ -32,6 +34,10 @@ def evaluate(model: nn.Module, loader, *, device=None) -> dict:
         loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
         device: where the batches go; None: where the model's weights are.
 
+    On several processes (torchrun), a loader whose sampler is a ``ShardSampler`` gives each
+    process a share of the clips; the results are gathered, so every process returns those of
+    the whole data set, in order, as one process would.
+
     Returns a dict:
         loss: float, mean cross-entropy per clip.
         accuracy: float in [0, 1].
@@ -39,6 +45,7 @@ def evaluate(model: nn.Module, loader, *, device=None) -> dict:
         predictions: (N,) int64, the arg-max class of each clip.
         labels: (N,) int64, the true classes.
     """
+    model = unwrap(model)  # no DistributedDataParallel: nothing to synchronise here
     device = pick_device(device) if device is not None else model_device(model)
     was_training = model.training
     model.eval()
@@ -50,6 +57,9 @@ def evaluate(model: nn.Module, loader, *, device=None) -> dict:
     if not all_logits:
         raise ValueError("the loader gave no batch: is the data set empty?")
     logits, labels = torch.cat(all_logits), torch.cat(all_labels)
+    sampler = getattr(loader, "sampler", None)
+    if isinstance(sampler, ShardSampler):  # this process's share -> the whole data set
+        logits, labels = sampler.gather(logits), sampler.gather(labels)
     predictions = logits.argmax(dim=1)
     return {
         "loss": F.cross_entropy(logits, labels).item(),

@@ -15,10 +15,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from coursekit.models import is_count
+from coursekit.train.distributed import all_finite, is_main_process, sum_over_processes
 from coursekit.train.evaluation import evaluate, model_device, pick_device
 from coursekit.train.history import PER_EPOCH, History
 
-__all__ = ["TrainingStopped", "fit", "train_one_epoch"]
+__all__ = ["AMP_DTYPES", "TrainingStopped", "fit", "one_cycle", "train_one_epoch"]
 
 
 class TrainingStopped(Exception):
@@ -30,13 +31,17 @@ class TrainingStopped(Exception):
 
 
 SCHEDULES = (None, "onecycle")
+#: Mixed precision: the dtype most of the forward pass runs in (``torch.autocast``); None
+#: keeps float32. bfloat16 has float32's range, so it needs no loss scaling; float16 does.
+AMP_DTYPES = {None: None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: float = 2e-3,
         schedule: str | None = None, weight_decay: float = 0.0,
         max_grad_norm: float | None = 1.0, device=None, progress: bool = True,
         optimizer: torch.optim.Optimizer | None = None, history: History | None = None,
-        on_epoch_end=None) -> History:
+        on_epoch_end=None, scheduler=None, amp: str | None = None,
+        scaler: torch.amp.GradScaler | None = None) -> History:
     """Train ``model`` with Adam and cross-entropy for ``epochs`` epochs; return the History.
 
     The learning rate is constant by default (``schedule=None``): then fit(epochs=2) followed
@@ -49,7 +54,8 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     of epochs (benchmarks/headline.py measures both), hence the constant default.
 
     Args:
-        model: maps videos (B, T, C, H, W) to logits (B, K).
+        model: maps videos (B, T, C, H, W) to logits (B, K); or such a model wrapped in
+            DistributedDataParallel, one per process under torchrun (see ``cli``).
         train_loader: yields ``(videos, labels)`` batches, labels (B,) ints in [0, K).
         val_loader: optional; measured after every epoch, and picks the weights kept.
         epochs: number of passes over ``train_loader``.
@@ -69,6 +75,17 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
         history: a History to continue (resuming), made with a validation set if and only
             if ``val_loader`` is given; None starts a new one.
         on_epoch_end: optional ``callback(history)``, called after every epoch.
+        scheduler: a learning-rate scheduler stepped after every batch, used instead of the
+            one ``schedule`` makes, e.g. the cycle of an interrupted run, loaded from its
+            checkpoint to resume it where it stopped (``one_cycle`` makes one).
+        amp: mixed precision: None (float32, the default), "bfloat16" or "float16" (then a
+            GradScaler scales the loss). Meant for GPUs; on a CPU it is slower.
+        scaler: the ``torch.amp.GradScaler`` for "float16", e.g. one loaded from a checkpoint;
+            None makes one.
+
+    Samplers: when ``train_loader.sampler`` has ``set_epoch`` (PyTorch's
+    DistributedSampler), it is called with the epoch's index before each epoch, so every
+    epoch has its own shuffled order, the same in every process and after resuming.
 
     Returns:
         The History. The model ends with the weights of its best epoch: highest validation
@@ -88,11 +105,17 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     if schedule not in SCHEDULES:
         raise ValueError(f'fit(..., schedule=...) takes None (a constant learning rate, the '
                          f'default) or "onecycle"; got schedule={schedule!r}')
+    if amp not in AMP_DTYPES:
+        raise ValueError(f'fit(..., amp=...) takes None (float32), "bfloat16" or "float16"; '
+                         f'got amp={amp!r}')
     device = pick_device(device)
     model.to(device)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    scheduler = _one_cycle(optimizer, train_loader, epochs) if schedule and epochs else None
+    if scheduler is None and schedule and epochs:
+        scheduler = one_cycle(optimizer, train_loader, epochs)
+    if amp == "float16" and scaler is None:
+        scaler = torch.amp.GradScaler(device.type)
     history = history if history is not None else History()
     history.interrupted, history.stopped = False, None
     best_weights = copy.deepcopy(model.state_dict())
@@ -101,9 +124,11 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     try:
         for epoch in range(first, first + epochs):
             start = time.perf_counter()
+            _set_sampler_epoch(train_loader, epoch)
             train = train_one_epoch(model, train_loader, optimizer, scheduler=scheduler,
                                     max_grad_norm=max_grad_norm, device=device,
-                                    progress=progress, epoch=epoch, epochs=first + epochs)
+                                    progress=progress, epoch=epoch, epochs=first + epochs,
+                                    amp=amp, scaler=scaler)
             val = evaluate(model, val_loader, device=device) if val_loader is not None else None
             _record_epoch(history, *train, val, time.perf_counter() - start)
             score = _epoch_score(history, epoch)
@@ -119,19 +144,20 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     except KeyboardInterrupt:
         _drop_unfinished_epoch(history, val_loader is not None)
         history.interrupted = True
-        print(f"Interrupted after {history.epochs} finished epochs; the model keeps "
-              f"{_kept_weights(history)}.")
+        _print_once(f"Interrupted after {history.epochs} finished epochs; the model keeps "
+                    f"{_kept_weights(history)}.")
     except TrainingStopped as stop:
         history.stopped = f"{stop} The model keeps {_kept_weights(history)}."
-        print(history.stopped)
+        _print_once(history.stopped)
     model.load_state_dict(best_weights)
     return history
 
 
 def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, *,
                     scheduler=None, max_grad_norm: float | None = 1.0, device=None,
-                    progress: bool = True, epoch: int = 0,
-                    epochs: int | None = None) -> tuple[float, float]:
+                    progress: bool = True, epoch: int = 0, epochs: int | None = None,
+                    amp: str | None = None,
+                    scaler: torch.amp.GradScaler | None = None) -> tuple[float, float]:
     """One pass over ``loader``, one gradient step per batch -> (mean loss, accuracy).
 
     Args:
@@ -146,6 +172,14 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
         progress: show a progress bar with the running loss and accuracy.
         epoch, epochs: this epoch's index (0-based) and the number of epochs, for the bar
             and the messages.
+        amp: None (float32), "bfloat16" or "float16": the forward pass runs in that dtype
+            under ``torch.autocast`` (mixed precision, for GPUs).
+        scaler: a ``torch.amp.GradScaler``, needed with "float16": it scales the loss so that
+            small gradients do not round to 0 (see ``_scaled_step``).
+
+    On several processes (DistributedDataParallel), the gradients are averaged over the
+    processes during the backward pass, and the returned loss and accuracy are over the clips
+    of all processes.
 
     Returns:
         ``(loss, accuracy)``: floats, the mean cross-entropy and the fraction of clips
@@ -159,35 +193,67 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
 
     device = pick_device(device) if device is not None else model_device(model)
     model.train()
+    autocast = torch.autocast(device.type, dtype=AMP_DTYPES[amp], enabled=amp is not None)
     total_loss, correct, seen = 0.0, 0, 0
     desc = f"epoch {epoch + 1}" + (f"/{epochs}" if epochs else "")
     with tqdm(loader, desc=desc, disable=not progress, leave=False) as bar:
         for batch, (videos, labels) in enumerate(bar, start=1):
             videos, labels = videos.to(device), labels.to(device)  # (B, T, C, H, W), (B,)
-            logits = model(videos)  # (B, K)
-            loss = F.cross_entropy(logits, labels)
-            if not torch.isfinite(loss):
+            with autocast:  # mixed precision if amp is given, else nothing changes
+                logits = model(videos)  # (B, K)
+                loss = F.cross_entropy(logits, labels)
+            if not all_finite(loss):  # in every process, so that all of them stop together
                 raise TrainingStopped(_non_finite_loss(loss.item(), videos, epoch, batch,
                                                        optimizer, max_grad_norm))
             optimizer.zero_grad()
-            loss.backward()
-            if max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-            optimizer.step()
+            if scaler is not None:  # float16: the same step on a scaled loss
+                _scaled_step(loss, model, optimizer, scaler, max_grad_norm)
+            else:
+                loss.backward()
+                if max_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+                optimizer.step()
             if scheduler is not None:
                 scheduler.step()  # the learning rate for the next batch
             total_loss += loss.item() * len(labels)
             correct += (logits.argmax(dim=1) == labels).sum().item()
             seen += len(labels)
             bar.set_postfix(loss=f"{total_loss / seen:.3f}", accuracy=f"{correct / seen:.1%}")
+    total_loss, correct, seen = sum_over_processes(total_loss, correct, seen)
     if seen == 0:
         raise ValueError("the training loader gave no batch: is the data set empty?")
     _check_finite_weights(model, epoch)
     return total_loss / seen, correct / seen
 
 
-def _one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
+def _scaled_step(loss, model: nn.Module, optimizer, scaler, max_grad_norm) -> None:
+    """The gradient step of train_one_epoch with float16 mixed precision (a GradScaler)."""
+    scaler.scale(loss).backward()  # loss x a large factor: small float16 gradients survive
+    if max_grad_norm is not None:
+        scaler.unscale_(optimizer)  # back to the true gradients before clipping them
+        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    scaler.step(optimizer)  # skipped if a gradient overflowed to inf or NaN
+    scaler.update()  # a smaller factor after an overflow, a larger one after many good steps
+
+
+def _set_sampler_epoch(loader, epoch: int) -> None:
+    """Tell a DistributedSampler the epoch: its shuffled order depends on it (and its seed)."""
+    set_epoch = getattr(getattr(loader, "sampler", None), "set_epoch", None)
+    if set_epoch is not None:
+        set_epoch(epoch)
+
+
+def _print_once(text: str) -> None:
+    """Print in the main process only (one line, not one per process)."""
+    if is_main_process():
+        print(text)
+
+
+def one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
     """OneCycleLR over ``epochs`` passes of ``train_loader``, peaking at the optimizer's lr.
+
+    What ``fit(..., schedule="onecycle")`` uses; build it yourself to plan a cycle over more
+    epochs than one call of fit trains, then resume it with ``scheduler.load_state_dict``.
 
     An optimizer that already ran a cycle (its ``lr`` is where that cycle left it, not the
     rate it was given) peaks where that cycle did, its ``max_lr``; others at their ``lr``.
