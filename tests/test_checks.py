@@ -23,7 +23,11 @@ from coursekit.checks import (
     with_hint,
 )
 
-CHECK_MODULES = sorted(m.name for m in pkgutil.iter_modules(coursekit.checks.__path__))
+# The score's modules (score.py: the verdicts so far; __main__.py: python -m coursekit.checks)
+# sit beside the check modules, one per notebook.
+SCORE_MODULES = ("__main__", "score")
+CHECK_MODULES = sorted(m.name for m in pkgutil.iter_modules(coursekit.checks.__path__)
+                       if m.name not in SCORE_MODULES)
 
 
 @check("double")

@@ -30,6 +30,11 @@ pairs, and :func:`known_mistake` names the one the student's result reproduces::
 Every check module has that layout: a docstring naming its notebook, the imports from
 ``coursekit.checks``, then per exercise its ``_<exercise>_mistakes(...)`` and its check.
 :data:`MODULE_FOR_NOTEBOOK` says which module serves which notebook.
+
+Every verdict is also kept (``coursekit.checks.score``): the last cell of each notebook,
+``summary("01_videos_as_tensors")``, lists that notebook's exercises and how many pass, and
+``python -m coursekit.checks NOTEBOOK.ipynb`` runs a whole notebook in a fresh kernel and
+prints the same list.
 """
 
 from __future__ import annotations
@@ -45,9 +50,12 @@ from typing import Any
 
 import torch
 
+from coursekit.checks import score
+from coursekit.checks.score import summary
+
 __all__ = ["MODULE_FOR_NOTEBOOK", "Verdict", "Mismatch", "Mistakes", "check", "call",
            "call_on_copy", "expect", "expect_shape", "expect_close", "agrees", "known_mistake",
-           "with_hint", "shape_of"]
+           "with_hint", "shape_of", "summary"]
 
 MODULE_FOR_NOTEBOOK = {
     "01_videos_as_tensors": "videos",
@@ -112,23 +120,33 @@ def check(exercise: str) -> Callable[[Callable[..., str]], Callable[..., Verdict
     """
 
     def decorate(body: Callable[..., str]) -> Callable[..., Verdict]:
+        score.register(body.__module__, body.__name__, exercise)
+
         @functools.wraps(body)
         def run(answer: Any, *args: Any, **kwargs: Any) -> Verdict:
-            if answer is ... or answer is None:
-                return _not_done(exercise)
-            try:
-                return Verdict(exercise, "passed", body(answer, *args, **kwargs))
-            except _NotDone:
-                return _not_done(exercise)
-            except (Mismatch, _AnswerCrashed) as error:
-                return Verdict(exercise, "failed", str(error))
-            except Exception as error:  # e.g. the answer returned a list where a tensor goes
-                return Verdict(exercise, "failed", "the check could not use what your code "
-                               f"returned ({type(error).__name__}: {error})")
+            verdict = _verdict(exercise, body, answer, *args, **kwargs)
+            score.record(body.__name__, verdict)  # for the notebook's summary
+            return verdict
 
         return run
 
     return decorate
+
+
+def _verdict(exercise: str, body: Callable[..., str], answer: Any, *args: Any,
+             **kwargs: Any) -> Verdict:
+    """Run the check ``body`` on the answer; whatever happens, a Verdict comes back."""
+    if answer is ... or answer is None:
+        return _not_done(exercise)
+    try:
+        return Verdict(exercise, "passed", body(answer, *args, **kwargs))
+    except _NotDone:
+        return _not_done(exercise)
+    except (Mismatch, _AnswerCrashed) as error:
+        return Verdict(exercise, "failed", str(error))
+    except Exception as error:  # e.g. the answer returned a list where a tensor goes
+        return Verdict(exercise, "failed", "the check could not use what your code "
+                       f"returned ({type(error).__name__}: {error})")
 
 
 def _not_done(exercise: str) -> Verdict:
