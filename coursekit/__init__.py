@@ -18,12 +18,28 @@ from __future__ import annotations
 import inspect
 import random
 import textwrap
+from importlib import resources
 from pathlib import Path
 
 __all__ = ["DATA_DIR", "set_seed", "show_source"]
 
-#: The repository's ``data/`` folder, found from the package so notebooks can run anywhere.
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+def _sample_data_dir() -> Path:
+    """Where the sample files are: ``coursekit/sample_data/`` inside an installed wheel.
+
+    pyproject.toml ships the repository's top-level ``data/`` folder as that package data. An
+    editable install (``pip install -e .``, what ``make`` does) copies nothing: the package is
+    the repository's ``coursekit/`` folder, and the files are in ``data/`` beside it.
+    """
+    shipped = resources.files(__name__) / "sample_data"
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+#: The sample files (basketball.gif, co2_monthly.csv, the diagrams, their README), found
+#: through the installed package, so notebooks run from any folder, on Colab or Binder too.
+DATA_DIR = _sample_data_dir()
 
 
 def set_seed(seed: int) -> None:

@@ -26,14 +26,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import NOTEBOOKS, NOTEBOOKS_DIR, REPO
+from conftest import CHROMIUM, NOTEBOOKS, NOTEBOOKS_DIR, REPO
 
 SHOTS = REPO / "build" / "e2e"
 SLIDES = REPO / "build" / "slides"
-# $CHROMIUM names another Chromium-based browser (GitHub's runners have /usr/bin/google-chrome).
-CHROMIUM = os.environ.get("CHROMIUM") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PLAYER_NOTEBOOK = "01_videos_as_tensors.ipynb"  # shows coursekit.viewers.frame_player
 RISE_NOTEBOOK = "04_rnn_lstm_gru.ipynb"  # markdown, math and figures on its slides
 IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
@@ -53,16 +49,6 @@ def _shot(page, name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # A browser, a JupyterLab server and a page per test
 # ---------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def page(browser, request):

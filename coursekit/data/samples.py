@@ -2,7 +2,8 @@
 
 The ball's clip and trajectories are computed, not downloaded: gravity, a floor that keeps 80 %
 of the speed at each bounce, walls, and a drawing in PyTorch, with no randomness unless a seed
-is given. The CO2 series is read from the repository's ``data/co2_monthly.csv``.
+is given. The CO2 series is read from ``co2_monthly.csv``, a sample file shipped with the
+package (``coursekit.DATA_DIR``: the repository's ``data/`` folder, installed as package data).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def _draw_ball(frames, rows, cols, x_px, y_px, r_px, angle):
 
 
 def co2_monthly():
-    """Monthly mean CO2 at Mauna Loa, 1958-03 to 2001-12 (see data/README.md for the source).
+    """Monthly mean CO2 at Mauna Loa, 1958-03 to 2001-12 (DATA_DIR / "README.md" gives the source).
 
     Returns:
         months: list of T "YYYY-MM" strings.
