@@ -7,6 +7,8 @@ Each model is built the obvious way, ``Model(num_classes=10, frame_size=(64, 64)
 defaults: feat_dim 128, hidden_dim 64), and trained with ``fit``'s defaults (Adam, constant
 learning rate 2e-3, gradient clipping at 1) on batches of 16: what a student writes in three
 lines. ``--schedule onecycle`` tries fit's one-cycle learning rate (lr is then its peak).
+``--motion`` builds each model with ``motion=True``: its CNN also sees each frame's change
+since the previous frame (``coursekit.models.add_motion``), one argument more.
 
 Prints one JSON line per (model, seed), not a test (the numbers depend on the machine):
 model, seed, epochs, wall-clock seconds of training (validation included, drawing the
@@ -19,6 +21,7 @@ learnt), the validation accuracy after each epoch, and the parameter count. Then
 summary line per model: mean, min and max over the seeds.
     python benchmarks/headline.py                          # all models, seeds 0 1 2
     python benchmarks/headline.py --models LSTM --epochs 8 --schedule onecycle
+    python benchmarks/headline.py --models LSTM "frame average" --motion
     python benchmarks/headline.py --turn-oracle            # no training: see turn_oracle
 Targets: the LSTM at 95 % or more on all 10 classes; the frame baseline at about 50 %
 within the pairs (it scores a clip and its reverse the same).
@@ -68,7 +71,7 @@ def data_loaders(train_clips, batch_size):
 def run(model_name, seed, args):
     train_loader, val_loader, test_loader = data_loaders(args.train_clips, args.batch_size)
     coursekit.set_seed(seed)  # the initial weights and the order of the batches
-    model = MODELS[model_name](num_classes=10, frame_size=(64, 64))
+    model = MODELS[model_name](num_classes=10, frame_size=(64, 64), motion=args.motion)
     schedule = None if args.schedule == "none" else args.schedule
     wall, cpu = time.perf_counter(), time.process_time()
     history = fit(model, train_loader, val_loader, epochs=args.epochs, lr=args.lr,
@@ -76,7 +79,8 @@ def run(model_name, seed, args):
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     results = evaluate(model, test_loader)  # the weights fit kept: best validation accuracy
     line = {
-        "model": model_name, "seed": seed, "epochs": args.epochs, "lr": args.lr,
+        "model": model_name, "motion": args.motion, "seed": seed, "epochs": args.epochs,
+        "lr": args.lr,
         "schedule": schedule, "batch_size": args.batch_size, "train_clips": args.train_clips,
         "threads": torch.get_num_threads(), "seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
@@ -122,13 +126,14 @@ def turn_oracle(num_clips: int = 200) -> float:
         xx, yy, xy = ((weight * a * b).sum(dim=(1, 2)) for a, b in [(dx, dx), (dy, dy), (dx, dy)])
         angle = 0.5 * torch.atan2(2 * xy, xx - yy)  # (T,), mod pi
         change = torch.remainder(angle.diff() + math.pi / 2, math.pi) - math.pi / 2
-        right += int(change.sum() < 0) == label  # image rows grow downwards: clockwise is < 0
+        right += int(change.sum() < 0) == label  # rows grow downwards: clockwise is > 0
     return right / len(clips)
 
 
 def summary(lines):
     """Mean, min and max over the seeds of one model's lines."""
-    line = {"model": lines[0]["model"], "seeds": [one["seed"] for one in lines]}
+    line = {"model": lines[0]["model"], "motion": lines[0]["motion"],
+            "seeds": [one["seed"] for one in lines]}
     for key in ("test_accuracy", "within_pair_accuracy", "seconds", "cpu_seconds"):
         values = [one[key] for one in lines]
         line[key] = {"mean": round(statistics.mean(values), 4), "min": min(values),
@@ -144,6 +149,8 @@ def main():
     parser.add_argument("--lr", type=float, default=2e-3, help="fit's lr")
     parser.add_argument("--schedule", default="none", choices=["none", "onecycle"])
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--motion", action="store_true",
+                        help="build the models with motion=True (frames and their change)")
     parser.add_argument("--train-clips", type=int, default=SPLIT["train"][0],
                         help="more clips than the default 800 to see what data size buys")
     parser.add_argument("--threads", type=int, default=1,

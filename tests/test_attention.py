@@ -122,8 +122,8 @@ def test_one_video_and_a_batch():
 def test_config_rebuilds_the_model():
     model = build()
     assert model.config == dict(num_classes=5, feat_dim=16, frame_size=SIZE, in_channels=3,
-                                num_layers=2, num_heads=4, max_frames=12, positions=True,
-                                dropout=0.1)
+                                motion=False, num_layers=2, num_heads=4, max_frames=12,
+                                positions=True, dropout=0.1)
     copy = TransformerVideoClassifier(**model.config)
     copy.load_state_dict(model.state_dict())
     torch.testing.assert_close(copy.eval()(videos()), model(videos()))

@@ -285,7 +285,8 @@ def test_one_constructor_signature(cls):
     hidden = [("hidden_dim", 64, KEYWORD)] if cls in RECURRENT else []
     expected = [("num_classes", 5, inspect.Parameter.POSITIONAL_OR_KEYWORD),
                 ("feat_dim", 128, KEYWORD), *hidden, ("frame_size", (220, 220), KEYWORD),
-                ("in_channels", 3, KEYWORD), *[(name, d, KEYWORD) for name, d in EXTRAS[cls]]]
+                ("in_channels", 3, KEYWORD), ("motion", False, KEYWORD),
+                *[(name, d, KEYWORD) for name, d in EXTRAS[cls]]]
     parameters = inspect.signature(cls).parameters.values()
     assert [(p.name, p.default, p.kind) for p in parameters] == expected
     assert [(p.name, p.default) for p in inspect.signature(CNN).parameters.values()] == [
@@ -301,7 +302,7 @@ def test_in_channels_reaches_the_cnn(cls):
         model(videos())
 
 
-SMALL = dict(num_classes=3, feat_dim=8, frame_size=(16, 20), in_channels=1)
+SMALL = dict(num_classes=3, feat_dim=8, frame_size=(16, 20), in_channels=1, motion=True)
 GIVEN = {  # every loadable model, every argument different from its default
     CNN: dict(in_channels=1, feat_dim=8, frame_size=(16, 20)),
     FrameAverageClassifier: SMALL | dict(pool="max"),
@@ -330,8 +331,8 @@ def test_config_holds_the_arguments_and_rebuilds_the_model(cls):
 def test_config_is_plain_data():
     model = FrameAverageClassifier(np.int64(3), feat_dim=np.int32(8), frame_size=[16, np.int64(20)])
     assert model.config == dict(num_classes=3, feat_dim=8, frame_size=(16, 20), in_channels=3,
-                                pool="mean")
-    assert [type(v) for v in model.config.values()] == [int, int, tuple, int, str]
+                                motion=False, pool="mean")
+    assert [type(v) for v in model.config.values()] == [int, int, tuple, int, bool, str]
     assert [type(side) for side in model.config["frame_size"]] == [int, int]
     assert type(build(TransformerVideoClassifier, dropout=np.float32(0.25)).config["dropout"]) \
         is float

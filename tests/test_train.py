@@ -624,3 +624,19 @@ def test_the_schedule_needs_the_loader_length_and_says_how_to_do_without():
             progress=False)
     history = fit(tiny_model(), LoaderWithoutLength(train_loader), epochs=1, progress=False)
     assert history.epochs == 1
+
+
+
+def test_fits_adam_updates_all_weights_at_once_with_the_numbers_of_plain_adam(monkeypatch):
+    trained = []
+    for foreach in (True, False):
+        coursekit.set_seed(0)
+        model = small_lstm()
+        optimizer = None if foreach else torch.optim.Adam(model.parameters(), lr=2e-3,
+                                                           foreach=False)
+        made = made_optimizers(monkeypatch) if foreach else []
+        fit(model, loaders()[0], epochs=2, optimizer=optimizer, progress=False)
+        monkeypatch.undo()
+        assert all(adam.defaults["foreach"] for adam in made) and len(made) == foreach
+        trained.append(weights(model))
+    assert same_weights(*trained)  # foreach changes the speed, not the numbers

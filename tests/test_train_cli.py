@@ -56,7 +56,8 @@ def test_help_documents_every_option(capsys):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     for option in ("--data", "--epochs", "--out", "--model", "--frames", "--frame-size",
-                   "--batch-size", "--workers", "--amp", "--resume", "--cache-mb", "torchrun"):
+                   "--batch-size", "--workers", "--amp", "--resume", "--cache-mb", "--motion",
+                   "torchrun"):
         assert option in text
 
 
@@ -295,3 +296,10 @@ def test_the_transformer_takes_clips_as_long_as_frames(folder, tmp_path):
                  "--frames", 80))
     model, _ = load_checkpoint(tmp_path / "run" / "best.pt")
     assert isinstance(model, TransformerVideoClassifier) and model.max_frames == 80
+
+
+def test_motion_gives_the_cnn_each_frames_change_and_the_checkpoint_keeps_it(folder, tmp_path):
+    out = tmp_path / "run"
+    assert main(command(folder, out, "--epochs", 1, "--model", "gru", "--motion")) == 0
+    model, _ = load_checkpoint(out / "best.pt")
+    assert model.motion and model.cnn.conv1.in_channels == 8  # 3 colours, 3 changes, 2 flows

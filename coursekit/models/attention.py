@@ -167,6 +167,7 @@ class TransformerVideoClassifier(VideoClassifier):
         feat_dim: D, the CNN's feature size, also the transformer's width.
         frame_size: (H, W) of the frames, or one int for square frames.
         in_channels: C, colour channels of a frame.
+        motion: the CNN also sees each frame's change (``VideoClassifier``'s ``motion``).
         num_layers: number of encoder layers.
         num_heads: attention heads per layer; must divide feat_dim.
         max_frames: the longest clip accepted (the length of the position table).
@@ -182,7 +183,8 @@ class TransformerVideoClassifier(VideoClassifier):
     position_code: torch.Tensor  # a buffer, registered in __init__
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, frame_size=(220, 220),
-                 in_channels: int = 3, num_layers: int = 2, num_heads: int = 4,
+                 in_channels: int = 3, motion: bool = False, num_layers: int = 2,
+                 num_heads: int = 4,
                  max_frames: int = 64, positions: bool = True, dropout: float = 0.1):
         if feat_dim % num_heads:
             raise ValueError(
@@ -192,7 +194,7 @@ class TransformerVideoClassifier(VideoClassifier):
         if not is_count(max_frames) or max_frames < 1:
             raise ValueError(f"max_frames must be a positive int, got max_frames={max_frames!r}")
         super().__init__(num_classes, feat_dim=feat_dim, frame_size=frame_size,
-                         in_channels=in_channels)
+                         in_channels=in_channels, motion=motion)
         self.num_layers, self.num_heads, self.max_frames = num_layers, num_heads, max_frames
         self.positions, self.dropout = positions, dropout
         self.register_buffer("position_code", sinusoidal_positions(max_frames, feat_dim),

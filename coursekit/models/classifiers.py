@@ -4,7 +4,7 @@ Every classifier takes one video (T, C, H, W) -> logits (1, K), or a batch of vi
 (B, T, C, H, W) -> logits (B, K), and is built the same way::
 
     Classifier(num_classes=5, *, feat_dim=128, hidden_dim=64, frame_size=(220, 220),
-               in_channels=3, <its own options>)      # hidden_dim: recurrent ones only
+               in_channels=3, motion=False, <its own options>)  # hidden_dim: recurrent ones
 
 The hierarchy says what each kind of model is:
 
@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .cnn import CNN, Rebuildable, check_videos
+from .motion import add_motion, motion_channels
 
 __all__ = [
     "FrameAverageClassifier",
@@ -48,16 +49,21 @@ class VideoClassifier(Rebuildable, nn.Module, abc.ABC):
         feat_dim: D, size of each frame's feature vector (the CNN's output).
         frame_size: (H, W) of the frames, or one int for square frames.
         in_channels: C, colour channels of a frame.
+        motion: False (the lecture's way): the CNN sees each frame alone. True: it also sees
+            how the frame changed since the previous one (``add_motion``: 2 C + 2 channels
+            in all), so even a model without memory sees which way things move.
 
     Shape:
         video: (T, C, H, W) or (B, T, C, H, W) float in [0, 1] -> logits: (1, K) or (B, K)
     """
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, frame_size=(220, 220),
-                 in_channels: int = 3):
+                 in_channels: int = 3, motion: bool = False):
         super().__init__()
-        self.cnn = CNN(in_channels=in_channels, feat_dim=feat_dim, frame_size=frame_size)
+        cnn_channels = motion_channels(in_channels) if motion else in_channels
+        self.cnn = CNN(in_channels=cnn_channels, feat_dim=feat_dim, frame_size=frame_size)
         self.num_classes, self.feat_dim, self.in_channels = num_classes, feat_dim, in_channels
+        self.motion = bool(motion)
         self.frame_size = self.cnn.frame_size  # (H, W) ints, checked by the CNN
 
     @abc.abstractmethod
@@ -74,9 +80,14 @@ class VideoClassifier(Rebuildable, nn.Module, abc.ABC):
         weight = self.cnn.fc.weight
         return videos.to(device=weight.device, dtype=weight.dtype)
 
+    def cnn_input(self, video: torch.Tensor) -> torch.Tensor:
+        """What the CNN sees: (B, T, C, H, W) frames, or (B, T, 2 C + 2, H, W) with motion."""
+        videos = self.as_batch(video)
+        return add_motion(videos) if self.motion else videos
+
     def encode(self, video: torch.Tensor) -> torch.Tensor:
         """video: (T, C, H, W) or (B, T, C, H, W) -> features: (B, T, D), one CNN call."""
-        videos = self.as_batch(video)
+        videos = self.cnn_input(video)
         batch, time = videos.shape[:2]
         features = self.cnn(videos.flatten(0, 1))  # (B * T, C, H, W) -> (B * T, D)
         return features.view(batch, time, -1)
@@ -95,14 +106,14 @@ class RecurrentVideoClassifier(VideoClassifier):
     replaces it with one call of that layer.
 
     Args:
-        num_classes, feat_dim, frame_size, in_channels: as for ``VideoClassifier``.
+        num_classes, feat_dim, frame_size, in_channels, motion: as for ``VideoClassifier``.
         hidden_dim: size of the memory h.
     """
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, hidden_dim: int = 64,
-                 frame_size=(220, 220), in_channels: int = 3):
+                 frame_size=(220, 220), in_channels: int = 3, motion: bool = False):
         super().__init__(num_classes, feat_dim=feat_dim, frame_size=frame_size,
-                         in_channels=in_channels)
+                         in_channels=in_channels, motion=motion)
         self.hidden_dim = hidden_dim
 
     @abc.abstractmethod
@@ -129,7 +140,7 @@ class RecurrentVideoClassifier(VideoClassifier):
         video: (T, C, H, W) or (B, T, C, H, W) -> logits: (1, K) or (B, K)
         """
         logits = []
-        for clip in self.as_batch(video):  # (T, C, H, W)
+        for clip in self.cnn_input(video):  # (T, C, H, W)
             state = None  # the memory starts empty (zeros)
             for frame in clip:  # (C, H, W)
                 x_t = self.cnn(frame.unsqueeze(0))  # a batch of one frame -> (1, D)
@@ -145,7 +156,7 @@ class FrameAverageClassifier(VideoClassifier):
     clip from the same clip reversed or shuffled. It has no memory, hence no frame loop.
 
     Args:
-        num_classes, feat_dim, frame_size, in_channels: as for ``VideoClassifier``.
+        num_classes, feat_dim, frame_size, in_channels, motion: as for ``VideoClassifier``.
         pool: "mean" or "max", over the T frames' features.
 
     Shape:
@@ -153,11 +164,11 @@ class FrameAverageClassifier(VideoClassifier):
     """
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, frame_size=(220, 220),
-                 in_channels: int = 3, pool: str = "mean"):
+                 in_channels: int = 3, motion: bool = False, pool: str = "mean"):
         if pool not in ("mean", "max"):
             raise ValueError(f'pool must be "mean" or "max", got pool={pool!r}')
         super().__init__(num_classes, feat_dim=feat_dim, frame_size=frame_size,
-                         in_channels=in_channels)
+                         in_channels=in_channels, motion=motion)
         self.pool = pool
         self.final = nn.Linear(feat_dim, num_classes)
 
@@ -177,9 +188,9 @@ class ManualRNNVideoClassifier(RecurrentVideoClassifier):
     """
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, hidden_dim: int = 64,
-                 frame_size=(220, 220), in_channels: int = 3):
+                 frame_size=(220, 220), in_channels: int = 3, motion: bool = False):
         super().__init__(num_classes, feat_dim=feat_dim, hidden_dim=hidden_dim,
-                         frame_size=frame_size, in_channels=in_channels)
+                         frame_size=frame_size, in_channels=in_channels, motion=motion)
         self.Wx = nn.Linear(feat_dim, hidden_dim)
         self.Wh = nn.Linear(hidden_dim, hidden_dim)
         self.final = nn.Linear(hidden_dim, num_classes)
@@ -204,9 +215,9 @@ class LSTMVideoClassifier(RecurrentVideoClassifier):
     """
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, hidden_dim: int = 64,
-                 frame_size=(220, 220), in_channels: int = 3):
+                 frame_size=(220, 220), in_channels: int = 3, motion: bool = False):
         super().__init__(num_classes, feat_dim=feat_dim, hidden_dim=hidden_dim,
-                         frame_size=frame_size, in_channels=in_channels)
+                         frame_size=frame_size, in_channels=in_channels, motion=motion)
         self.final = nn.Linear(hidden_dim, num_classes)
         self.lstm = nn.LSTM(feat_dim, hidden_dim, num_layers=1, batch_first=True)
 
@@ -231,9 +242,9 @@ class GRUVideoClassifier(RecurrentVideoClassifier):
     """
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, hidden_dim: int = 64,
-                 frame_size=(220, 220), in_channels: int = 3):
+                 frame_size=(220, 220), in_channels: int = 3, motion: bool = False):
         super().__init__(num_classes, feat_dim=feat_dim, hidden_dim=hidden_dim,
-                         frame_size=frame_size, in_channels=in_channels)
+                         frame_size=frame_size, in_channels=in_channels, motion=motion)
         self.final = nn.Linear(hidden_dim, num_classes)
         self.gru = nn.GRU(feat_dim, hidden_dim, num_layers=1, batch_first=True)
 

@@ -104,6 +104,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                        help="the CNN's features per frame (default 128)")
     model.add_argument("--hidden-dim", type=int, default=64, metavar="H",
                        help="size of the recurrent memory (default 64)")
+    model.add_argument("--motion", action="store_true",
+                       help="the CNN also sees each frame's change since the previous frame")
     training = parser.add_argument_group("training")
     training.add_argument("--epochs", type=int, required=True, metavar="N",
                           help="passes over the training clips, in all (a resumed run trains "
@@ -254,7 +256,8 @@ def loaders(train_set, val_set, args, device: torch.device) -> tuple:
 def build_model(args, num_classes: int):
     """The ``--model`` classifier for frames of ``--frame-size`` pixels."""
     cls = MODELS[args.model]
-    options: dict = dict(feat_dim=args.feat_dim, frame_size=args.frame_size)
+    options: dict = dict(feat_dim=args.feat_dim, frame_size=args.frame_size,
+                         motion=args.motion)
     if cls is TransformerVideoClassifier:
         options["max_frames"] = max(64, args.frames)  # the longest clip it accepts
     elif cls is not FrameAverageClassifier:
