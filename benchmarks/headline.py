@@ -80,8 +80,8 @@ def run(model_name, seed, args):
     results = evaluate(model, test_loader)  # the weights fit kept: best validation accuracy
     line = {
         "model": model_name, "motion": args.motion, "seed": seed, "epochs": args.epochs,
-        "lr": args.lr,
-        "schedule": schedule, "batch_size": args.batch_size, "train_clips": args.train_clips,
+        "lr": args.lr, "schedule": schedule, "batch_size": args.batch_size,
+        "train_clips": args.train_clips,
         "threads": torch.get_num_threads(), "seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
         "test_accuracy": round(results["accuracy"], 4),

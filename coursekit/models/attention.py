@@ -184,8 +184,8 @@ class TransformerVideoClassifier(VideoClassifier):
 
     def __init__(self, num_classes: int = 5, *, feat_dim: int = 128, frame_size=(220, 220),
                  in_channels: int = 3, motion: bool = False, num_layers: int = 2,
-                 num_heads: int = 4,
-                 max_frames: int = 64, positions: bool = True, dropout: float = 0.1):
+                 num_heads: int = 4, max_frames: int = 64, positions: bool = True,
+                 dropout: float = 0.1):
         if feat_dim % num_heads:
             raise ValueError(
                 f"feat_dim={feat_dim} cannot be split into num_heads={num_heads} equal heads; "

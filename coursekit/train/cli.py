@@ -50,7 +50,7 @@ from coursekit.train.distributed import (
 )
 from coursekit.train.evaluation import pick_device
 from coursekit.train.history import History
-from coursekit.train.loop import _epoch_summary, fit, one_cycle
+from coursekit.train.loop import _epoch_summary, adam, fit, one_cycle
 from coursekit.train.plots import plot_history
 
 __all__ = ["MODELS", "main"]
@@ -162,7 +162,7 @@ def train(args: argparse.Namespace, device: torch.device) -> History:
         train_set, val_set, classes = video_folders(args)
         train_loader, val_loader = loaders(train_set, val_set, args, device)
     model = build_model(args, len(classes)).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    optimizer = adam(model, args.lr, args.weight_decay)
     scheduler = one_cycle(optimizer, train_loader, args.epochs) \
         if args.schedule == "onecycle" and args.epochs else None
     amp = mixed_precision(args.amp, device)

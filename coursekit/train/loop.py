@@ -111,10 +111,7 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     device = pick_device(device)
     model.to(device)
     if optimizer is None:
-        # foreach: one call updates all the weights; the same numbers, and about 10 % faster
-        # for the course's small models on a CPU (PyTorch picks it by itself only on GPUs)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay,
-                                     foreach=True)
+        optimizer = adam(model, lr, weight_decay)
     if scheduler is None and schedule and epochs:
         scheduler = one_cycle(optimizer, train_loader, epochs)
     if amp == "float16" and scaler is None:
@@ -250,6 +247,17 @@ def _print_once(text: str) -> None:
     """Print in the main process only (one line, not one per process)."""
     if is_main_process():
         print(text)
+
+
+def adam(model: nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """The Adam optimizer fit makes (and the trainer command): over all of model's weights.
+
+    foreach: one call updates all the weights at each step. The numbers are those of plain
+    Adam, and it is about 10 % faster for the course's small models on a CPU (PyTorch picks
+    it by itself only on GPUs).
+    """
+    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay,
+                            foreach=True)
 
 
 def one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
