@@ -3,8 +3,9 @@
 On the default MovingShapes every model stays near chance on "turns clockwise" against
 "turns anticlockwise" (``headline.py`` prints the per-class accuracy), unless it is built with
 ``motion=True`` (``headline.py --motion``), whose motion channels this script predates. This
-script trains the LSTM classifier on those two classes only (800 / 200 / 300 clips of 16 x 64 x 64, seeds 1, 2,
-3 as in ``headline.py``; fit's defaults, batches of 16) in three variants:
+script trains the LSTM classifier on those two classes only (800 / 200 / 300 clips of
+16 x 64 x 64, seeds 1, 2, 3 as in ``headline.py``; fit's defaults, batches of 16) in three
+variants:
 
     frames       the classifier as the notebooks build it
     differences  each frame followed by its difference from the previous frame: 6 channels,
