@@ -12,12 +12,14 @@ logits (B, K). Nothing here is specific to videos: any classifier and loader of 
 
 Modules, all re-exported here:
     loop         fit, train_one_epoch (the gradient steps)
+    safety       TrainingStopped: a NaN or inf loss or weight, and why
     evaluation   evaluate, pick_device
     history      History, what fit returns: one entry per finished epoch
     checkpoints  save_checkpoint, load_checkpoint (safe for files from someone else)
     plots        plot_history, plot_confusion, confusion_counts
 And two for training beyond the notebooks, on your own clips and on GPUs:
     cli          python -m coursekit.train --data DIR --epochs N --out run/ (--help)
+    saving       what that command writes in --out each epoch, and how --resume reads it
     distributed  the few lines torchrun and DistributedDataParallel need
 """
 
@@ -25,8 +27,9 @@ from coursekit import set_seed
 from coursekit.train.checkpoints import LOADABLE_MODELS, load_checkpoint, save_checkpoint
 from coursekit.train.evaluation import evaluate, pick_device
 from coursekit.train.history import History
-from coursekit.train.loop import TrainingStopped, fit, train_one_epoch
+from coursekit.train.loop import fit, train_one_epoch
 from coursekit.train.plots import confusion_counts, plot_confusion, plot_history
+from coursekit.train.safety import TrainingStopped
 
 __all__ = [
     "LOADABLE_MODELS",

@@ -1,5 +1,8 @@
 """The training loop: fit (epochs, best weights, Ctrl-C) and one epoch of gradient steps.
 
+What fit records per epoch is kept by ``History`` (history.py); why it stops on a NaN or inf
+loss is said by safety.py.
+
 A loader yields batches ``(videos: (B, T, C, H, W), labels: (B,))``; the model maps videos to
 logits (B, K). Nothing here is specific to videos: any classifier and loader of that kind works.
 """
@@ -7,7 +10,6 @@ logits (B, K). Nothing here is specific to videos: any classifier and loader of 
 from __future__ import annotations
 
 import copy
-import math
 import time
 
 import torch
@@ -17,17 +19,15 @@ from torch.nn import functional as F
 from coursekit.models import is_count
 from coursekit.train.distributed import all_finite, is_main_process, sum_over_processes
 from coursekit.train.evaluation import evaluate, model_device, pick_device
-from coursekit.train.history import PER_EPOCH, History
+from coursekit.train.history import History
+from coursekit.train.safety import (
+    TrainingStopped,
+    check_finite_weights,
+    non_finite_loss,
+    non_finite_validation,
+)
 
 __all__ = ["AMP_DTYPES", "TrainingStopped", "fit", "one_cycle", "train_one_epoch"]
-
-
-class TrainingStopped(Exception):
-    """Training cannot go on: a loss or the weights became NaN or inf.
-
-    ``train_one_epoch`` raises it, with a message saying where and the likely cause; ``fit``
-    catches it, keeps the message in ``history.stopped`` and returns the best weights.
-    """
 
 
 SCHEDULES = (None, "onecycle")
@@ -101,7 +101,8 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     if not is_count(epochs) or epochs < 0:
         raise ValueError(f"fit(..., epochs=...) takes the number of passes over train_loader, "
                          f"a whole number >= 0 such as epochs=5; got {epochs!r}")
-    _check_history(history, val_loader is not None)
+    if history is not None:
+        history.check_continuable(with_val=val_loader is not None)
     if schedule not in SCHEDULES:
         raise ValueError(f'fit(..., schedule=...) takes None (a constant learning rate, the '
                          f'default) or "onecycle"; got schedule={schedule!r}')
@@ -119,7 +120,7 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
     history = history if history is not None else History()
     history.interrupted, history.stopped = False, None
     best_weights = copy.deepcopy(model.state_dict())
-    best_score = None if history.best_epoch is None else _epoch_score(history, history.best_epoch)
+    best_score = None if history.best_epoch is None else history.epoch_score(history.best_epoch)
     first = history.epochs
     try:
         for epoch in range(first, first + epochs):
@@ -130,24 +131,24 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: flo
                                     progress=progress, epoch=epoch, epochs=first + epochs,
                                     amp=amp, scaler=scaler)
             val = evaluate(model, val_loader, device=device) if val_loader is not None else None
-            _record_epoch(history, *train, val, time.perf_counter() - start)
-            score = _epoch_score(history, epoch)
+            history.record_epoch(*train, val, time.perf_counter() - start)
+            score = history.epoch_score(epoch)
             if score is not None and (best_score is None or score > best_score):
                 best_score, best_weights = score, copy.deepcopy(model.state_dict())
                 history.best_epoch = epoch
             if progress:
-                print(_epoch_summary(history, epoch))
+                print(history.epoch_line(epoch))
             if on_epoch_end is not None:
                 on_epoch_end(history)
             if score is None:
-                raise TrainingStopped(_non_finite_validation(history, epoch))
+                raise TrainingStopped(non_finite_validation(history, epoch))
     except KeyboardInterrupt:
-        _drop_unfinished_epoch(history, val_loader is not None)
+        history.drop_unfinished_epoch(val_loader is not None)
         history.interrupted = True
         _print_once(f"Interrupted after {history.epochs} finished epochs; the model keeps "
-                    f"{_kept_weights(history)}.")
+                    f"{history.kept_weights()}.")
     except TrainingStopped as stop:
-        history.stopped = f"{stop} The model keeps {_kept_weights(history)}."
+        history.stopped = f"{stop} The model keeps {history.kept_weights()}."
         _print_once(history.stopped)
     model.load_state_dict(best_weights)
     return history
@@ -203,8 +204,8 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
                 logits = model(videos)  # (B, K)
                 loss = F.cross_entropy(logits, labels)
             if not all_finite(loss):  # in every process, so that all of them stop together
-                raise TrainingStopped(_non_finite_loss(loss.item(), videos, epoch, batch,
-                                                       optimizer, max_grad_norm))
+                raise TrainingStopped(non_finite_loss(loss.item(), videos, epoch, batch,
+                                                      optimizer, max_grad_norm))
             optimizer.zero_grad()
             if scaler is not None:  # float16: the same step on a scaled loss
                 _scaled_step(loss, model, optimizer, scaler, max_grad_norm)
@@ -222,7 +223,7 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
     total_loss, correct, seen = sum_over_processes(total_loss, correct, seen)
     if seen == 0:
         raise ValueError("the training loader gave no batch: is the data set empty?")
-    _check_finite_weights(model, epoch)
+    check_finite_weights(model, epoch)
     return total_loss / seen, correct / seen
 
 
@@ -278,101 +279,3 @@ def one_cycle(optimizer: torch.optim.Optimizer, train_loader, epochs: int):
     peaks = [group.get("max_lr", group["lr"]) for group in optimizer.param_groups]
     return torch.optim.lr_scheduler.OneCycleLR(  # only the learning rate moves, not Adam's betas
         optimizer, max_lr=peaks, total_steps=max(int(epochs) * steps, 1), cycle_momentum=False)
-
-
-# --- Keeping the History consistent --------------------------------------------------------------
-
-
-def _check_history(history: History | None, with_val: bool) -> None:
-    """A History to continue needs one entry per epoch in each list this run fills."""
-    if history is None:
-        return
-    lengths = {name: len(getattr(history, name)) for name in PER_EPOCH}
-    expected = {name: 0 if name.startswith("val_") and not with_val else history.epochs
-                for name in PER_EPOCH}
-    if lengths != expected:
-        raise ValueError(
-            f"cannot continue this History: its lists have lengths {lengths}, but continuing it "
-            f"{'with' if with_val else 'without'} a validation set needs {expected}. Continue it "
-            "with the same kind of loaders it was made with (val_loader given or not), or start "
-            "a new one (history=None)"
-        )
-
-
-def _record_epoch(history: History, loss, accuracy, val: dict | None, seconds: float) -> None:
-    """Append one finished epoch (training and validation) to every per-epoch list at once."""
-    history.train_loss.append(loss)
-    history.train_accuracy.append(accuracy)
-    if val is not None:
-        history.val_loss.append(val["loss"])
-        history.val_accuracy.append(val["accuracy"])
-    history.seconds.append(seconds)
-
-
-def _drop_unfinished_epoch(history: History, with_val: bool) -> None:
-    """After Ctrl-C in the middle of ``_record_epoch``: cut the lists to the epochs in all."""
-    lists = [getattr(history, name) for name in PER_EPOCH
-             if with_val or not name.startswith("val_")]
-    finished = min(len(values) for values in lists)
-    for values in lists:
-        del values[finished:]
-
-
-def _kept_weights(history: History) -> str:
-    """Which weights fit leaves in the model, 1-based as printed."""
-    if history.best_epoch is None:
-        return "the starting weights"
-    return f"the weights of epoch {history.best_epoch + 1}"
-
-
-def _epoch_score(history: History, epoch: int):
-    """Bigger is better: (val accuracy, -val loss) with a validation set, else (-train loss,).
-
-    None if a value is NaN or inf: such an epoch is never the best (NaN compares False).
-    """
-    if history.val_accuracy:
-        score: tuple[float, ...] = (history.val_accuracy[epoch], -history.val_loss[epoch])
-    else:
-        score = (-history.train_loss[epoch],)
-    return score if all(math.isfinite(value) for value in score) else None
-
-
-def _epoch_summary(history: History, epoch: int) -> str:
-    text = (f"epoch {epoch + 1}: train loss {history.train_loss[epoch]:.3f}, "
-            f"accuracy {history.train_accuracy[epoch]:.1%}")
-    if history.val_accuracy:
-        text += (f" | val loss {history.val_loss[epoch]:.3f}, "
-                 f"accuracy {history.val_accuracy[epoch]:.1%}")
-    return text + f" | {history.seconds[epoch]:.1f} s"
-
-
-# --- Why training stopped -------------------------------------------------------------------------
-
-
-def _non_finite_loss(loss: float, videos, epoch, batch, optimizer, max_grad_norm) -> str:
-    """Why a batch's loss is NaN or inf: NaN/inf in its videos, or weights that diverged."""
-    where = f"Training stopped: the loss is {loss} at epoch {epoch + 1}, batch {batch}."
-    if not torch.isfinite(videos).all():
-        return where + (" The videos of that batch hold NaN or inf values: find and fix them in "
-                        "the data set (torch.isfinite(videos).all() should be True).")
-    group = optimizer.param_groups[0]
-    lr = group.get("max_lr", group["lr"])  # with a schedule, its peak: the lr fit was given
-    clipping = ("gradient clipping is off (max_grad_norm=None; try 1.0)" if max_grad_norm is None
-                else f"gradients are clipped at max_grad_norm={max_grad_norm}")
-    return where + (f" Its videos are finite, so the weights diverged: the learning rate lr={lr:g} "
-                    f"is likely too high (try 10 times smaller); {clipping}.")
-
-
-def _check_finite_weights(model: nn.Module, epoch: int) -> None:
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise TrainingStopped(
-            f"Training stopped: the weights hold NaN or inf values after epoch {epoch + 1}, "
-            "though every loss was finite: the learning rate is likely too high (try 10 times "
-            "smaller; gradient clipping, max_grad_norm=1.0, also helps)."
-        )
-
-
-def _non_finite_validation(history: History, epoch: int) -> str:
-    return (f"Training stopped: the validation loss is {history.val_loss[epoch]} at epoch "
-            f"{epoch + 1}, though every training loss was finite: check the validation clips for "
-            "NaN or inf values (torch.isfinite(videos).all() should be True).")
