@@ -43,13 +43,19 @@ $(DEV_STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-# Every unit test, every notebook (nbval), and the browser tests when Chromium is present.
-test: $(DEV_STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(if $(SLOW),,-m "not slow") \
-	    tests notebooks
+# Tests run on every core (pytest-xdist): JOBS=auto starts one worker per core; JOBS=0 runs
+# them in this one process (e.g. to use --pdb). tests/conftest.py shares the work out.
+JOBS ?= auto
 
+# Every unit test, every notebook (nbval) and every student copy; with COURSEKIT_SLOW_TESTS=1
+# also the slow ones: a fresh venv, the website, and the browser tests when Chromium is present.
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --nbval-lax --nbval-current-env \
+	    $(if $(SLOW),,-m "not slow") tests notebooks
+
+# The unit tests alone: no notebook, browser or slow test (about a minute or less).
 unit: $(DEV_STAMP)
-	$(BIN)/python -m pytest tests -m "not e2e$(if $(SLOW),, and not slow)"
+	$(BIN)/python -m pytest -n $(JOBS) tests -m "not e2e and not notebook$(if $(SLOW),, and not slow)"
 
 # Re-execute every notebook (or NB=notebooks/03_*.ipynb) in place, each in a fresh kernel,
 # so the stored outputs are those of a clean run. Widget state (progress bars, players) is

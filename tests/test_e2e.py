@@ -36,6 +36,7 @@ IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.slow,  # a minute of browser work: make test runs it with COURSEKIT_SLOW_TESTS=1
     pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's Chromium at /usr/bin/chromium "
                        "(apt-get install chromium); .ci/run installs it"),
 ]

@@ -138,7 +138,16 @@ def test_make_installs_with_the_constraints():
 def test_make_test_skips_slow_tests_unless_asked():
     assert '-m "not slow"' in make_dry_run("test")
     assert "slow" not in make_dry_run("test", COURSEKIT_SLOW_TESTS="1").split("pytest")[-1]
-    assert '-m "not e2e and not slow"' in make_dry_run("unit")
+    assert '-m "not e2e and not notebook and not slow"' in make_dry_run("unit")
+
+
+def test_make_test_and_unit_share_the_tests_among_the_cores():
+    for target in ("test", "unit"):
+        assert "pytest -n auto " in make_dry_run(target)
+    assert "pytest -n 0 " in make_dry_run("test", JOBS="0")
+    options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"]["addopts"]
+    assert "--dist loadfile" in options
 
 
 def test_ci_runs_the_slow_tests_through_make_test():

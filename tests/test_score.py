@@ -2,8 +2,10 @@
 ``python -m coursekit.checks NOTEBOOK.ipynb`` that runs a notebook and scores its exercises.
 
 Kernels are slow to start (a few seconds each), so the command's behaviour is tested on small
-notebooks made of notebook 01's real exercises; two course notebooks run in the normal suite,
-all seven (instructor's and student's copies) behind the ``slow`` marker.
+notebooks made of notebook 01's real exercises. The course's notebooks each run once per test
+run, and are not run again here: every instructor notebook under nbval, whose checked last cell
+is this summary ("3 of 3 exercises pass"), and every student copy in tests/test_student.py,
+scored with the command's own run_notebook and score_of.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ from pathlib import Path
 import nbformat
 import pytest
 import torch
-from conftest import NOTEBOOKS, NOTEBOOKS_DIR, notebook
+from conftest import NOTEBOOKS, notebook
 from notebook_samples import BROKEN_NOTEBOOKS
 
 from coursekit.checks import MODULE_FOR_NOTEBOOK, score, summary
 from coursekit.checks.__main__ import main, run_notebook, score_of
 from coursekit.checks.videos import check_boomerang, check_sample_frames, check_to_channels_last
 from coursekit.course.notebooks import exercises, read_notebook
-from coursekit.course.student import write_student_copies
 
 
 @pytest.fixture(autouse=True)
@@ -198,6 +199,7 @@ def score_command(path: Path, *options, cwd: Path) -> subprocess.CompletedProces
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.notebook
 def test_the_command_runs_the_notebook_in_its_folder_and_changes_nothing(tmp_path):
     folder = tmp_path / "course"
     folder.mkdir()
@@ -213,6 +215,7 @@ def test_the_command_runs_the_notebook_in_its_folder_and_changes_nothing(tmp_pat
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing written
 
 
+@pytest.mark.notebook
 def test_a_wrong_answer_a_crash_and_a_dead_kernel_each_get_their_line(tmp_path):
     path = tmp_path / "mine.ipynb"
     wrong = "import torch\n\ndef boomerang(video):\n    return torch.cat([video, video.flip(0)])"
@@ -229,13 +232,14 @@ def test_a_wrong_answer_a_crash_and_a_dead_kernel_each_get_their_line(tmp_path):
     assert lines[3] == "0 of 3 exercises pass"
 
 
+@pytest.mark.notebook
 @pytest.mark.slow  # the time limit must leave room for `import torch` on a busy machine
 def test_a_cell_that_runs_too_long_is_stopped_and_the_rest_still_scored(tmp_path):
     path = tmp_path / "mine.ipynb"
     forever = "import time\n\nwhile True:\n    time.sleep(0.1)\n\ndef boomerang(video):\n" \
               "    return video"
     nbformat.write(small_notebook(answers={0: forever}), path)
-    result = score_command(path, "--timeout", "40", cwd=tmp_path)
+    result = score_command(path, "--timeout", "25", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert "ran longer than the time limit" in lines[0], result.stdout
@@ -243,6 +247,7 @@ def test_a_cell_that_runs_too_long_is_stopped_and_the_rest_still_scored(tmp_path
                          "2 of 3 exercises pass"]
 
 
+@pytest.mark.notebook
 def test_the_command_says_what_the_last_cell_says(tmp_path):
     """The summary cell in the kernel and the command's report agree, line for line."""
     wrong = "import torch\n\ndef boomerang(video):\n    return torch.cat([video, video.flip(0)])"
@@ -255,56 +260,3 @@ def test_the_command_says_what_the_last_cell_says(tmp_path):
                    if o["output_type"] == "execute_result")
     assert reported == cell
     assert reported.splitlines()[-1] == "1 of 3 exercises pass"
-
-
-# --- the command on the course's notebooks ----------------------------------------------------
-
-
-def score_course_notebook(path: Path, cwd: Path) -> tuple[int, list[str]]:
-    """(exit status, lines printed) of the command on ``path``, which must not crash."""
-    result = score_command(path, cwd=cwd)
-    lines = result.stdout.splitlines()
-    assert lines, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.returncode, lines
-
-
-@pytest.fixture(scope="module")
-def student_notebooks(tmp_path_factory):
-    return write_student_copies(NOTEBOOKS_DIR, tmp_path_factory.mktemp("student"))
-
-
-def assert_all_pass(path: Path, tmp_path: Path):
-    returncode, lines = score_course_notebook(path, tmp_path)
-    found = exercises(read_notebook(path), path.name)
-    assert lines[-1] == f"{len(found)} of {len(found)} exercises pass", lines
-    assert all(line.startswith("✔") for line in lines[:-1]) and len(lines) == len(found) + 1
-    assert returncode == 0
-
-
-def assert_none_pass(path: Path, tmp_path: Path):
-    returncode, lines = score_course_notebook(path, tmp_path)
-    found = exercises(read_notebook(path), path.name)
-    assert lines[-1] == f"0 of {len(found)} exercises pass", lines
-    assert all(line.endswith(": not done yet") for line in lines[:-1]), lines
-    assert len(lines) == len(found) + 1 and returncode == 1
-
-
-def test_an_instructor_notebook_passes(tmp_path):
-    assert_all_pass(notebook("02"), tmp_path)
-
-
-def test_a_student_copy_passes_nothing_and_does_not_crash(student_notebooks, tmp_path):
-    assert_none_pass(next(p for p in student_notebooks if p.name.startswith("02")), tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_instructor_notebook_passes(path, tmp_path):
-    assert_all_pass(path, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
-def test_every_student_copy_passes_nothing(student_notebooks, name, tmp_path):
-    assert_none_pass(next(p for p in student_notebooks if p.name == name), tmp_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -187,6 +189,31 @@ def fake_npm(npm_dir: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text("")
     return npm_dir
+
+
+def test_builds_that_start_together_run_npm_once(tmp_path, monkeypatch):
+    """make slides and make site at once, or the tests in parallel: one npm install, and
+    the second build waits for it instead of installing over it."""
+    runs, running = [], threading.Event()
+
+    def slow_npm(npm_dir):
+        assert not running.is_set(), "two npm installs at once"
+        running.set()
+        runs.append(npm_dir)
+        time.sleep(0.5)
+        fake_npm(npm_dir)
+        running.clear()
+
+    monkeypatch.setattr(deck_libraries, "_run_npm", slow_npm)
+    found = []
+    builds = [threading.Thread(target=lambda: found.append(
+        deck_libraries.fetch_libraries(tmp_path / "npm"))) for _ in range(2)]
+    for build in builds:
+        build.start()
+    for build in builds:
+        build.join()
+    assert runs == [tmp_path / "npm"]
+    assert found == [tmp_path / "npm" / "node_modules"] * 2
 
 
 @pytest.mark.parametrize("kind", BROKEN_NOTEBOOKS)

@@ -249,9 +249,14 @@ BODIES = [f"return {ANSWER}", f"y = {ANSWER}; return y", "pass", f"# a hint\nret
 SYNC_BODIES, ASYNC_BODIES = [f"yield {ANSWER}"], ["await asyncio.sleep(0)"]
 
 
+STARRED = "{0}, *{1} = [{v}, 1, 2]"  # not in a dataclass: {1} is a list, a mutable default
+
+
 @st.composite
 def assignments(draw, dataclass=False):
-    form = draw(st.sampled_from(ASSIGNMENTS + ([] if dataclass else [BARE_ANNOTATION])))
+    forms = [f for f in ASSIGNMENTS if f != STARRED] if dataclass else \
+        ASSIGNMENTS + [BARE_ANNOTATION]
+    form = draw(st.sampled_from(forms))
     return form.format(*draw(st.lists(NAMES, min_size=3, max_size=3)), v=ANSWER)
 
 

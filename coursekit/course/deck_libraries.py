@@ -8,9 +8,11 @@ to ``lib/`` next to the decks, so a deck's every ``<script src>`` is a relative 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["BUNDLED_FILES", "MATHJAX_VERSION", "REVEAL_VERSION", "bundle_libraries",
@@ -35,9 +37,16 @@ def fetch_libraries(npm_dir) -> Path:
     npm_dir = Path(npm_dir)
     modules = npm_dir / "node_modules"
     wanted = {"reveal.js": REVEAL_VERSION, "mathjax": MATHJAX_VERSION}
-    if any(_installed_version(modules / name) != version for name, version in wanted.items()):
+
+    def missing() -> bool:
+        return any(_installed_version(modules / name) != version
+                   for name, version in wanted.items())
+
+    if missing():
         npm_dir.mkdir(parents=True, exist_ok=True)
-        _run_npm(npm_dir)
+        with _one_at_a_time(npm_dir):
+            if missing():  # another build may have installed them while this one waited
+                _run_npm(npm_dir)
     for name, version in wanted.items():
         found = _installed_version(modules / name)
         if found != version:
@@ -56,6 +65,20 @@ def bundle_libraries(modules, out_dir) -> None:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(npm_dir: Path) -> Iterator[None]:
+    """Builds that start together (make slides and make site, or the tests run in parallel)
+    install into ``npm_dir`` one after the other: a lock file, where the system has fcntl."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock; run one build at a time there
+        yield
+        return
+    with open(npm_dir / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def _run_npm(npm_dir: Path) -> None:
