@@ -71,8 +71,9 @@ def main(argv=None) -> int:
                 if what == ".ci/run" or clone is None:
                     clone = fresh_clone(work)
                     if what != ".ci/run":  # build the venv first, untimed
-                        subprocess.run(["make", "setup"], cwd=clone, check=True,
-                                       stdout=subprocess.DEVNULL)
+                        with open(work / "setup.log", "w") as out:
+                            subprocess.run(["make", "setup"], cwd=clone, check=True,
+                                           stdout=out, stderr=subprocess.STDOUT)
                 log = work / f"{key}-{run}.log"
                 seconds, verdict = timed(what, clone, log)
                 figures.setdefault(what, []).append(seconds)
